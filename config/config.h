@@ -1,0 +1,211 @@
+/* The validated, immutable configuration of one edgeferry process.
+ *
+ * ef_config_load() reads an ini file (inih), checks every key against the
+ * table in config_keys.c and every reference between sections, resolves
+ * templates into each device's points, and returns either a complete
+ * struct ef_config or a list of "FILE:LINE: message" errors (all of them).
+ *
+ * Ownership: the caller frees a config with ef_config_free() and an error
+ * list with ef_config_errors_free(). Nothing in a loaded config changes
+ * afterwards, so threads may read it without locks while it is alive.
+ * Strings are fixed-size arrays (inih limits lines to 200 characters). */
+#ifndef EF_CONFIG_H
+#define EF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EF_NAME_MAX 64   /* names match [A-Za-z0-9_-]{1,64} */
+#define EF_STR_MAX 256   /* paths, hosts, uris, topics prefixes */
+#define EF_QUERY_MAX 128 /* decoded bytes of a serial query */
+
+enum ef_bus_type { EF_BUS_RTU, EF_BUS_TCP, EF_BUS_RTU_OVER_TCP };
+
+enum ef_reg_kind { EF_REG_COIL, EF_REG_DISCRETE, EF_REG_INPUT, EF_REG_HOLDING };
+
+enum ef_value_type {
+    EF_T_BOOL,
+    EF_T_INT16,
+    EF_T_UINT16,
+    EF_T_INT32,
+    EF_T_UINT32,
+    EF_T_INT64,
+    EF_T_UINT64,
+    EF_T_FLOAT32,
+    EF_T_FLOAT64,
+};
+
+/* Word/byte order of multi-register values, named by where the bytes of the
+ * big-endian value A B C D (E F G H for 64 bits) appear on the wire. */
+enum ef_order { EF_ORDER_ABCD, EF_ORDER_DCBA, EF_ORDER_BADC, EF_ORDER_CDAB };
+
+enum ef_serial_format { EF_FMT_NMEA, EF_FMT_KV, EF_FMT_CSV };
+
+enum ef_replay { EF_REPLAY_LIVE_FIRST, EF_REPLAY_FIFO };
+
+enum ef_owner_kind { EF_OWNER_DEVICE, EF_OWNER_TEMPLATE, EF_OWNER_SERIAL };
+
+struct ef_point {
+    char name[EF_NAME_MAX + 1];
+    int line;                /* line of the [point:...] section header */
+    bool has_register;       /* Modbus points always; serial points never */
+    enum ef_reg_kind kind;   /* from register = KIND:N */
+    uint16_t address;        /* 0-based protocol address */
+    enum ef_value_type type; /* default uint16, bool for coil/discrete/bit */
+    enum ef_order order;     /* default ABCD */
+    int bit;                 /* 0..15, or -1 when not a bit point */
+    double scale;            /* default 1 */
+    double offset;           /* default 0 */
+    bool scaled;             /* scale or offset was set (value becomes a double) */
+    char unit[33];           /* engineering unit, "" when none */
+    double deadband;         /* 0: report every poll */
+    bool has_alarm_high, has_alarm_low;
+    double alarm_high, alarm_low;
+    double alarm_hysteresis; /* >= 0 */
+};
+
+/* Number of 16-bit registers a point occupies (1 for bool, bits, 16-bit). */
+unsigned ef_point_width(const struct ef_point *p);
+
+struct ef_bus {
+    char name[EF_NAME_MAX + 1];
+    int line;
+    enum ef_bus_type type;
+    char path[EF_STR_MAX]; /* rtu */
+    int baud;              /* one of the standard rates */
+    char parity;           /* 'N', 'E' or 'O' */
+    int data_bits;         /* 5..8 */
+    int stop_bits;         /* 1 or 2 */
+    bool rs485;
+    char host[EF_STR_MAX]; /* tcp, rtu-over-tcp */
+    int port;              /* 1..65535, default 502 */
+    int timeout_ms;        /* 1..60000, default 1000 */
+    int retries;           /* 0..10, default 2 */
+    int max_gap;           /* 0..2000, default 10 */
+    int max_regs;          /* 1..125 for registers (bits: up to 2000), default 125 */
+    int delay_ms;          /* 0..60000, default 0 */
+};
+
+struct ef_device {
+    char name[EF_NAME_MAX + 1];
+    int line;
+    size_t bus;          /* index into ef_config.buses */
+    int unit;            /* 0..247 */
+    int interval_ms;     /* device value, else its template's, else 1000 */
+    int offline_after;   /* default 3 */
+    int heartbeat_s;     /* default 300 */
+    char template_name[EF_NAME_MAX + 1]; /* "" when none */
+    /* Template points first (in file order), then the device's own; a device
+     * point with the same name as a template point replaces it. */
+    struct ef_point *points;
+    size_t npoints;
+};
+
+struct ef_serial {
+    char name[EF_NAME_MAX + 1]; /* also the device name in topics */
+    int line;
+    char path[EF_STR_MAX];
+    int baud;
+    char parity;
+    int data_bits;
+    int stop_bits;
+    enum ef_serial_format format;
+    char (*fields)[EF_NAME_MAX + 1]; /* csv: point names in column order */
+    size_t nfields;
+    bool has_query;
+    unsigned char query[EF_QUERY_MAX]; /* escapes decoded */
+    size_t query_len;
+    int interval_ms;   /* default 1000 */
+    int timeout_ms;    /* default 1000 */
+    int offline_after; /* default 3 */
+    int heartbeat_s;   /* extension; default 300 */
+    /* Optional [point:SENSOR.X] sections: scale, unit, deadband and alarms
+     * for values the sensor reports under the name X. */
+    struct ef_point *points;
+    size_t npoints;
+};
+
+struct ef_mqtt {
+    char uri[EF_STR_MAX];
+    char client_id[EF_STR_MAX]; /* default "edgeferry-<id>" */
+    char username[EF_STR_MAX];  /* "" when none */
+    char password_file[EF_STR_MAX];
+    char ca_file[EF_STR_MAX];
+    char cert_file[EF_STR_MAX];
+    char key_file[EF_STR_MAX];
+    bool tls_verify;          /* default true */
+    int version;              /* 4 (MQTT 3.1.1, "3.1.1") or 5 */
+    char topic_prefix[EF_STR_MAX]; /* default "edgeferry", no leading/trailing '/' */
+    int keepalive_s;          /* 1..3600, default 30 */
+    int telemetry_qos;        /* default 0 */
+    int alarm_qos;            /* default 1 */
+    bool retain_alarms;       /* default true */
+};
+
+struct ef_queue_cfg {
+    int max_disk_mb; /* 1..1048576, default 64 */
+    int memory_kb;   /* 16..1048576, default 256 */
+    int flush_ms;    /* 0..3600000, default 1000 */
+    enum ef_replay replay;
+};
+
+struct ef_gateway_cfg {
+    char id[EF_NAME_MAX + 1];
+    char state_dir[EF_STR_MAX]; /* default $STATE_DIRECTORY, else /var/lib/edgeferry */
+    int log_level;              /* enum ef_log_level value, default info */
+    int stats_interval_s;       /* extension; 0 disables, default 60 */
+};
+
+struct ef_config {
+    char path[EF_STR_MAX]; /* the file it was loaded from */
+    struct ef_gateway_cfg gateway;
+    struct ef_mqtt mqtt;
+    struct ef_queue_cfg queue;
+    struct ef_bus *buses;
+    size_t nbuses;
+    struct ef_device *devices; /* templates are resolved away */
+    size_t ndevices;
+    struct ef_serial *serials;
+    size_t nserials;
+};
+
+struct ef_config_error {
+    int line;          /* 0 for whole-file problems */
+    char message[256];
+};
+
+struct ef_config_errors {
+    char file[EF_STR_MAX];
+    struct ef_config_error *items; /* in line order */
+    size_t count;
+};
+
+/* Loads and validates PATH. Returns 0 and sets *out, or -1 and sets *errs
+ * (never both). The environment variable STATE_DIRECTORY is read for the
+ * state_dir default. */
+int ef_config_load(const char *path, struct ef_config **out, struct ef_config_errors **errs);
+
+/* The same from an in-memory text; NAME is used in messages (tests, fuzzing). */
+int ef_config_load_string(const char *name, const char *text, struct ef_config **out,
+                          struct ef_config_errors **errs);
+
+void ef_config_free(struct ef_config *cfg);
+void ef_config_errors_free(struct ef_config_errors *errs);
+
+/* Writes every error as "FILE:LINE: message\n" to the stream. */
+void ef_config_errors_print(const struct ef_config_errors *errs, FILE *stream);
+
+/* Names for printing (--check, logs). */
+const char *ef_bus_type_name(enum ef_bus_type t);
+const char *ef_reg_kind_name(enum ef_reg_kind k);
+const char *ef_value_type_name(enum ef_value_type t);
+const char *ef_order_name(enum ef_order o);
+const char *ef_serial_format_name(enum ef_serial_format f);
+
+/* Looks up a point of a serial sensor by the name a parser reported;
+ * NULL when not configured. */
+const struct ef_point *ef_serial_point(const struct ef_serial *s, const char *name);
+
+#endif
