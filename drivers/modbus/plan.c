@@ -1,0 +1,254 @@
+/* Poll plan: grouping, sorting and merging of a device's points into reads. */
+#include "drivers/modbus/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+unsigned ef_plan_point_width(const struct ef_point *p)
+{
+    if (p->kind == EF_REG_COIL || p->kind == EF_REG_DISCRETE || p->bit >= 0)
+        return 1;
+    switch (p->type) {
+    case EF_T_INT32:
+    case EF_T_UINT32:
+    case EF_T_FLOAT32:
+        return 2;
+    case EF_T_INT64:
+    case EF_T_UINT64:
+    case EF_T_FLOAT64:
+        return 4;
+    default:
+        return 1;
+    }
+}
+
+/* Own names (the same words as the ini file) so that this pure module needs
+ * nothing from the loader. */
+static const char *kind_name(enum ef_reg_kind k)
+{
+    static const char *const names[] = {"coil", "discrete", "input", "holding"};
+    return (unsigned)k < 4 ? names[k] : "?";
+}
+
+static bool is_bit_kind(enum ef_reg_kind k)
+{
+    return k == EF_REG_COIL || k == EF_REG_DISCRETE;
+}
+
+/* End (exclusive) of a point, in registers or bits; 32-bit to avoid the
+ * uint16_t wrap at address 65535. */
+static uint32_t point_end(const struct ef_point *p)
+{
+    return (uint32_t)p->address + ef_plan_point_width(p);
+}
+
+static bool order_less(const struct ef_point *pts, size_t a, size_t b)
+{
+    if (pts[a].kind != pts[b].kind)
+        return pts[a].kind < pts[b].kind;
+    if (pts[a].address != pts[b].address)
+        return pts[a].address < pts[b].address;
+    return a < b; /* stable: file order among points at the same address */
+}
+
+static void sort_order(const struct ef_point *pts, size_t *ord, size_t n)
+{
+    /* Devices have tens to a few hundred points: insertion sort is enough
+     * and keeps this reentrant (qsort has no context argument). */
+    for (size_t i = 1; i < n; i++) {
+        size_t v = ord[i];
+        size_t j = i;
+        while (j > 0 && order_less(pts, v, ord[j - 1])) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = v;
+    }
+}
+
+static int push_read(struct ef_plan *plan, const struct ef_plan_read *r)
+{
+    if (plan->nreads == plan->cap) {
+        size_t cap = plan->cap ? plan->cap * 2 : 8;
+        struct ef_plan_read *nr = realloc(plan->reads, cap * sizeof *nr);
+        if (!nr)
+            return -1;
+        plan->reads = nr;
+        plan->cap = cap;
+    }
+    plan->reads[plan->nreads++] = *r;
+    return 0;
+}
+
+/* Recomputes start and count of a read from the points it serves. */
+static void read_span(const struct ef_plan *plan, struct ef_plan_read *r)
+{
+    const struct ef_point *first = &plan->points[plan->order[r->first]];
+    uint32_t end = 0;
+    for (size_t k = r->first; k < r->first + r->n; k++) {
+        uint32_t e = point_end(&plan->points[plan->order[k]]);
+        if (e > end)
+            end = e;
+    }
+    r->kind = first->kind;
+    r->start = first->address;
+    r->count = (uint16_t)(end - first->address);
+}
+
+static void set_limits(struct ef_plan *plan, const struct ef_bus *bus)
+{
+    unsigned regs = bus->max_regs > 0 ? (unsigned)bus->max_regs : EF_PLAN_MAX_REGS;
+    unsigned gap = bus->max_gap > 0 ? (unsigned)bus->max_gap : 0;
+    unsigned bits = regs * 16;
+    if (regs > EF_PLAN_MAX_REGS)
+        regs = EF_PLAN_MAX_REGS;
+    if (bits > EF_PLAN_MAX_BITS)
+        bits = EF_PLAN_MAX_BITS;
+    for (int k = 0; k < 4; k++) {
+        bool b = is_bit_kind((enum ef_reg_kind)k);
+        plan->max_units[k] = b ? bits : regs;
+        plan->max_gap[k] = b ? gap * 16 : gap;
+    }
+}
+
+static int merge(struct ef_plan *plan)
+{
+    struct ef_plan_read cur = {0};
+    uint32_t end = 0;
+    bool open = false;
+    for (size_t k = 0; k < plan->norder; k++) {
+        const struct ef_point *p = &plan->points[plan->order[k]];
+        uint32_t e = point_end(p);
+        if (open && p->kind == cur.kind) {
+            uint32_t new_end = e > end ? e : end;
+            bool near = p->address <= end || p->address - end <= plan->max_gap[p->kind];
+            /* Overlapping points must share a read even beyond max_regs,
+             * otherwise one of them could never be decoded whole. */
+            bool fits = new_end - cur.start <= plan->max_units[p->kind] || p->address < end;
+            if (near && fits) {
+                cur.n++;
+                end = new_end;
+                continue;
+            }
+        }
+        if (open) {
+            cur.count = (uint16_t)(end - cur.start);
+            if (push_read(plan, &cur) < 0)
+                return -1;
+        }
+        cur = (struct ef_plan_read){.kind = p->kind, .start = p->address, .first = k, .n = 1};
+        end = e;
+        open = true;
+    }
+    if (open) {
+        cur.count = (uint16_t)(end - cur.start);
+        if (push_read(plan, &cur) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t npoints,
+                  const struct ef_bus *bus)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->points = points;
+    plan->npoints = npoints;
+    set_limits(plan, bus);
+    if (npoints == 0)
+        return 0;
+    plan->order = malloc(npoints * sizeof *plan->order);
+    if (!plan->order)
+        return -1;
+    for (size_t i = 0; i < npoints; i++)
+        if (points[i].has_register)
+            plan->order[plan->norder++] = i;
+    sort_order(points, plan->order, plan->norder);
+    if (merge(plan) < 0) {
+        ef_plan_free(plan);
+        plan->points = points;
+        return -1;
+    }
+    return 0;
+}
+
+int ef_plan_build_device(struct ef_plan *plan, const struct ef_device *dev,
+                         const struct ef_bus *bus)
+{
+    return ef_plan_build(plan, dev->points, dev->npoints, bus);
+}
+
+void ef_plan_free(struct ef_plan *plan)
+{
+    free(plan->order);
+    free(plan->reads);
+    memset(plan, 0, sizeof *plan);
+}
+
+int ef_plan_split(struct ef_plan *plan, size_t i)
+{
+    struct ef_plan_read *r = &plan->reads[i];
+    /* Candidate cut positions: before a point that starts at or after the
+     * end of everything before it (so no overlapping group is torn apart). */
+    size_t best = 0;
+    size_t mid = r->n / 2;
+    uint32_t end = point_end(&plan->points[plan->order[r->first]]);
+    for (size_t j = 1; j < r->n; j++) {
+        const struct ef_point *p = &plan->points[plan->order[r->first + j]];
+        if (p->address >= end) {
+            size_t dist = j > mid ? j - mid : mid - j;
+            size_t bdist = best > mid ? best - mid : mid - best;
+            if (best == 0 || dist < bdist)
+                best = j;
+        }
+        if (point_end(p) > end)
+            end = point_end(p);
+    }
+    if (best == 0)
+        return 0;
+    struct ef_plan_read second = {.first = r->first + best, .n = r->n - best};
+    if (push_read(plan, &second) < 0) /* may move plan->reads */
+        return -1;
+    r = &plan->reads[i];
+    memmove(&plan->reads[i + 2], &plan->reads[i + 1],
+            (plan->nreads - i - 2) * sizeof *plan->reads);
+    plan->reads[i + 1] = second;
+    r->n = best;
+    read_span(plan, r);
+    read_span(plan, &plan->reads[i + 1]);
+    return 1;
+}
+
+size_t ef_plan_requests(const struct ef_plan *plan)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < plan->nreads; i++)
+        if (!plan->reads[i].hole)
+            n++;
+    return n;
+}
+
+void ef_plan_print(const struct ef_plan *plan, FILE *out)
+{
+    for (size_t i = 0; i < plan->nreads; i++) {
+        const struct ef_plan_read *r = &plan->reads[i];
+        bool bits = is_bit_kind(r->kind);
+        fprintf(out, "    %s %s %u..%u (%u %s):", r->hole ? "hole" : "read",
+                kind_name(r->kind), (unsigned)r->start,
+                (unsigned)r->start + r->count - 1, (unsigned)r->count, bits ? "bits" : "regs");
+        for (size_t k = r->first; k < r->first + r->n; k++)
+            fprintf(out, " %s", plan->points[plan->order[k]].name);
+        fputc('\n', out);
+    }
+}
+
+long ef_plan_print_device(const struct ef_device *dev, const struct ef_bus *bus, FILE *out)
+{
+    struct ef_plan plan;
+    if (ef_plan_build_device(&plan, dev, bus) < 0)
+        return -1;
+    ef_plan_print(&plan, out);
+    long n = (long)ef_plan_requests(&plan);
+    ef_plan_free(&plan);
+    return n;
+}
