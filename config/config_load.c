@@ -1,0 +1,319 @@
+/* Loading: ini text -> raw sections -> build structs filled from the key
+ * tables -> checks and assembly (config_check.c) -> struct ef_config. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/config_build.h"
+#include "config/config_keys.h"
+#include "config/config_raw.h"
+#include "config/config_value.h"
+
+#define EF_CONFIG_FILE_MAX (16u * 1024u * 1024u)
+
+static const size_t build_size[EF_SEC_COUNT] = {
+    [EF_SEC_GATEWAY] = 0, /* singletons live in the config itself */
+    [EF_SEC_MQTT] = 0,
+    [EF_SEC_QUEUE] = 0,
+    [EF_SEC_BUS] = sizeof(struct ef_bus),
+    [EF_SEC_DEVICE] = sizeof(struct ef_device_build),
+    [EF_SEC_TEMPLATE] = sizeof(struct ef_template_build),
+    [EF_SEC_POINT] = sizeof(struct ef_point_build),
+    [EF_SEC_SERIAL] = sizeof(struct ef_serial_build),
+};
+
+void ef_suggest_offer(struct ef_suggest *s, const char *candidate)
+{
+    size_t len = strlen(s->word);
+    unsigned limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    unsigned d = ef_cv_distance(s->word, candidate);
+    if (d <= limit && (!s->best || d < s->dist)) {
+        s->best = candidate;
+        s->dist = d;
+    }
+}
+
+const char *ef_suggest_text(const struct ef_suggest *s, char *buf, size_t len)
+{
+    if (!s->best)
+        return "";
+    snprintf(buf, len, " (did you mean '%s'?)", s->best);
+    return buf;
+}
+
+void ef_build_key_error(struct ef_build *b, const struct ef_item *it, const char *key,
+                        const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (key)
+        ef_cfgerr_add(b->errs, ef_item_line(it, key), "[%s] %s: %s", it->raw->name, key, msg);
+    else
+        ef_cfgerr_add(b->errs, it->raw->line, "[%s] %s", it->raw->name, msg);
+}
+
+int ef_item_line(const struct ef_item *it, const char *key)
+{
+    const struct ef_raw_key *k = ef_raw_find(it->raw, key);
+    return k ? k->line : it->raw->line;
+}
+
+bool ef_item_has(const struct ef_item *it, const char *key)
+{
+    return ef_raw_find(it->raw, key) != NULL;
+}
+
+struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, const char *name)
+{
+    for (size_t i = 0; i < b->n[kind]; i++)
+        if (strcmp(b->items[kind][i].name, name) == 0)
+            return &b->items[kind][i];
+    return NULL;
+}
+
+/* Fills IT->data from its section: defaults, then every key, then the
+ * check that required keys are there. */
+static void apply_table(struct ef_build *b, enum ef_section_kind kind, struct ef_item *it)
+{
+    const struct ef_section_type *t = &ef_section_types[kind];
+    size_t errors_before = b->errs->count;
+    char err[160];
+    for (size_t i = 0; i < t->nkeys; i++) {
+        const struct ef_key *k = &t->keys[i];
+        if (k->def && k->type->parse(k, k->def, (char *)it->data + k->offset, err, sizeof err))
+            ef_cfgerr_add(b->errs, 0, "internal: bad default of %s.%s: %s", t->prefix, k->name, err);
+    }
+    const struct ef_raw_section *sec = it->raw;
+    for (size_t i = 0; i < sec->nkeys; i++) {
+        const struct ef_raw_key *rk = &sec->keys[i];
+        const struct ef_key *k = ef_key_find(t, rk->name);
+        const struct ef_raw_key *first = ef_raw_find(sec, rk->name);
+        if (!k) {
+            struct ef_suggest s = {rk->name, NULL, 0};
+            for (size_t j = 0; j < t->nkeys; j++)
+                ef_suggest_offer(&s, t->keys[j].name);
+            char hint[96];
+            ef_cfgerr_add(b->errs, rk->line, "[%s] unknown key '%s'%s", sec->name, rk->name,
+                          ef_suggest_text(&s, hint, sizeof hint));
+        } else if (first != rk) {
+            ef_cfgerr_add(b->errs, rk->line, "[%s] %s: duplicate key, first set on line %d",
+                          sec->name, rk->name, first->line);
+        } else if (k->type->parse(k, rk->value, (char *)it->data + k->offset, err, sizeof err)) {
+            ef_cfgerr_add(b->errs, rk->line, "[%s] %s: %s", sec->name, rk->name, err);
+            it->bad_keys |= 1u << (k - t->keys);
+        }
+    }
+    for (size_t i = 0; i < t->nkeys; i++)
+        if ((t->keys[i].flags & EF_KEY_REQUIRED) && !ef_raw_find(sec, t->keys[i].name))
+            ef_cfgerr_add(b->errs, sec->line, "[%s] missing required key '%s'", sec->name,
+                          t->keys[i].name);
+    it->bad = b->errs->count != errors_before;
+}
+
+bool ef_item_ok(const struct ef_item *it, enum ef_section_kind kind, const char *key)
+{
+    const struct ef_key *k = ef_key_find(&ef_section_types[kind], key);
+    return k && ef_item_has(it, key) &&
+           !(it->bad_keys & (1u << (k - ef_section_types[kind].keys)));
+}
+
+/* Splits "[kind:rest]" and checks the names; returns the kind or -1. */
+static int classify_section(struct ef_build *b, const struct ef_raw_section *sec,
+                            struct ef_item *it)
+{
+    const char *colon = strchr(sec->name, ':');
+    size_t plen = colon ? (size_t)(colon - sec->name) : strlen(sec->name);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(plen < 31 ? plen : 31), sec->name);
+    struct ef_suggest s = {prefix, NULL, 0};
+    for (int k = 0; k < EF_SEC_COUNT; k++) {
+        const struct ef_section_type *t = &ef_section_types[k];
+        if (strlen(t->prefix) != plen || strncmp(t->prefix, sec->name, plen) != 0) {
+            ef_suggest_offer(&s, t->prefix);
+            continue;
+        }
+        if (!t->named) {
+            if (colon)
+                ef_cfgerr_add(b->errs, sec->line, "section [%s] takes no name", t->prefix);
+            return colon ? -1 : k;
+        }
+        const char *rest = colon ? colon + 1 : "";
+        const char *dot = k == EF_SEC_POINT ? strchr(rest, '.') : NULL;
+        if (k == EF_SEC_POINT && !dot) {
+            ef_cfgerr_add(b->errs, sec->line, "point section must be [point:OWNER.NAME]");
+            return -1;
+        }
+        if (dot) {
+            snprintf(it->owner, sizeof it->owner, "%.*s", (int)(dot - rest), rest);
+            rest = dot + 1;
+        }
+        if (!ef_cv_is_name(rest) || (dot && (!ef_cv_is_name(it->owner) ||
+                                            (size_t)(dot - colon - 1) > EF_NAME_MAX))) {
+            ef_cfgerr_add(b->errs, sec->line,
+                          "bad name in [%s]: names are 1 to %d of A-Z a-z 0-9 _ -", sec->name,
+                          EF_NAME_MAX);
+            return -1;
+        }
+        snprintf(it->name, sizeof it->name, "%s", rest);
+        return k;
+    }
+    char hint[96];
+    ef_cfgerr_add(b->errs, sec->line, "unknown section [%s]%s", sec->name,
+                  ef_suggest_text(&s, hint, sizeof hint));
+    return -1;
+}
+
+static void *singleton_data(struct ef_config *cfg, int kind)
+{
+    return kind == EF_SEC_GATEWAY ? (void *)&cfg->gateway
+         : kind == EF_SEC_MQTT    ? (void *)&cfg->mqtt
+                                  : (void *)&cfg->queue;
+}
+
+static void add_item(struct ef_build *b, const struct ef_raw_section *sec)
+{
+    struct ef_item it = {.raw = sec};
+    int kind = classify_section(b, sec, &it);
+    if (kind < 0)
+        return;
+    for (size_t i = 0; i < b->n[kind]; i++) {
+        if (strcmp(b->items[kind][i].raw->name, sec->name) == 0) {
+            ef_cfgerr_add(b->errs, sec->line, "duplicate section [%s], first on line %d",
+                          sec->name, b->items[kind][i].raw->line);
+            return;
+        }
+    }
+    it.data = build_size[kind] ? calloc(1, build_size[kind]) : singleton_data(b->cfg, kind);
+    struct ef_item *items = realloc(b->items[kind], (b->n[kind] + 1) * sizeof *items);
+    if (!it.data || !items) {
+        if (build_size[kind])
+            free(it.data);
+        if (items)
+            b->items[kind] = items;
+        b->oom = true;
+        return;
+    }
+    if (kind == EF_SEC_POINT)
+        ((struct ef_point_build *)it.data)->p.bit = -1;
+    apply_table(b, (enum ef_section_kind)kind, &it);
+    items[b->n[kind]++] = it;
+    b->items[kind] = items;
+}
+
+/* Defaults of sections that may be left out entirely. */
+static void apply_absent_defaults(struct ef_build *b)
+{
+    static const struct ef_raw_section empty = {.name = "", .line = 0};
+    if (b->n[EF_SEC_QUEUE] == 0) {
+        struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_QUEUE)};
+        apply_table(b, EF_SEC_QUEUE, &it);
+    }
+    if (b->n[EF_SEC_GATEWAY] == 0)
+        ef_cfgerr_add(b->errs, 0, "missing [gateway] section (gateway id is required)");
+    if (b->n[EF_SEC_MQTT] == 0)
+        ef_cfgerr_add(b->errs, 0, "missing [mqtt] section (mqtt uri is required)");
+}
+
+static void build_free(struct ef_build *b)
+{
+    for (int k = 0; k < EF_SEC_COUNT; k++) {
+        for (size_t i = 0; build_size[k] && i < b->n[k]; i++) {
+            if (k == EF_SEC_SERIAL) /* fields not handed over to the config */
+                free(((struct ef_serial_build *)b->items[k][i].data)->s.fields);
+            free(b->items[k][i].data);
+        }
+        free(b->items[k]);
+    }
+}
+
+static struct ef_config_errors *new_errors(const char *name)
+{
+    struct ef_config_errors *errs = calloc(1, sizeof *errs);
+    if (errs)
+        snprintf(errs->file, sizeof errs->file, "%s", name);
+    return errs;
+}
+
+int ef_config_load_string(const char *name, const char *text, struct ef_config **out,
+                          struct ef_config_errors **errs_out)
+{
+    *out = NULL;
+    *errs_out = NULL;
+    struct ef_config_errors *errs = new_errors(name);
+    struct ef_config *cfg = calloc(1, sizeof *cfg);
+    struct ef_raw raw = {0};
+    struct ef_build b = {.cfg = cfg, .errs = errs};
+    if (!errs || !cfg || ef_raw_parse(text, strlen(text), &raw, errs) != 0) {
+        b.oom = true;
+    } else {
+        snprintf(cfg->path, sizeof cfg->path, "%s", name);
+        for (size_t i = 0; i < raw.n; i++)
+            add_item(&b, &raw.secs[i]);
+        apply_absent_defaults(&b);
+        if (!b.oom)
+            ef_check_and_assemble(&b);
+    }
+    build_free(&b);
+    ef_raw_free(&raw);
+    if (b.oom && errs)
+        ef_cfgerr_add(errs, 0, "out of memory");
+    if (!errs || errs->count > 0) {
+        ef_config_free(cfg);
+        if (!errs)
+            errs = new_errors(name); /* may still be NULL: caller sees -1 only */
+        if (errs) {
+            ef_cfgerr_sort(errs);
+        }
+        *errs_out = errs;
+        return -1;
+    }
+    ef_config_errors_free(errs);
+    *out = cfg;
+    return 0;
+}
+
+int ef_config_load(const char *path, struct ef_config **out, struct ef_config_errors **errs)
+{
+    *out = NULL;
+    *errs = NULL;
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0;
+    int saved = 0;
+    if (f) {
+        text = malloc(EF_CONFIG_FILE_MAX + 1);
+        if (text) {
+            len = fread(text, 1, EF_CONFIG_FILE_MAX + 1, f);
+            saved = ferror(f) ? errno : 0;
+        }
+        fclose(f);
+    } else {
+        saved = errno;
+    }
+    if (!text || saved || len > EF_CONFIG_FILE_MAX) {
+        free(text);
+        *errs = new_errors(path);
+        if (*errs)
+            ef_cfgerr_add(*errs, 0, "cannot read the file: %s",
+                          saved ? strerror(saved) : len > EF_CONFIG_FILE_MAX ? "larger than 16 MiB"
+                                                                             : "out of memory");
+        return -1;
+    }
+    text[len] = '\0';
+    if (memchr(text, '\0', len)) {
+        free(text);
+        *errs = new_errors(path);
+        if (*errs)
+            ef_cfgerr_add(*errs, 0, "the file contains NUL bytes: not a text file");
+        return -1;
+    }
+    int rc = ef_config_load_string(path, text, out, errs);
+    free(text);
+    return rc;
+}
