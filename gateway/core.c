@@ -1,0 +1,203 @@
+#include "gateway/core.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "gateway/payload.h"
+
+#define CORE_MAX_READINGS 1024 /* per sample; a Modbus device has at most this many points */
+#define CORE_PAYLOAD_MAX 65536
+
+/* What the core remembers of one value of one device. */
+struct slot {
+    char name[EF_NAME_MAX + 1];
+    double last_sent;
+    int64_t last_sent_ms; /* ts of the last message carrying it; 0 = never */
+};
+
+struct core_dev {
+    pthread_mutex_t lock;
+    char name[EF_NAME_MAX + 1];
+    char topic_telemetry[EF_STR_MAX + 2 * EF_NAME_MAX + 32];
+    int heartbeat_s;
+    struct slot *slots; /* grows for serial sensors that report new names */
+    size_t nslots, capslots;
+    char *payload; /* CORE_PAYLOAD_MAX bytes, used under lock */
+    bool *include;
+};
+
+struct ef_core {
+    const struct ef_config *cfg;
+    struct ef_queue *q;
+    struct ef_sink sink;
+    struct core_dev *devs;
+    size_t ndevs;
+    atomic_uint_fast64_t samples, readings, messages, suppressed, alarms, queue_errors;
+};
+
+static struct slot *slot_for(struct core_dev *d, size_t hint, const char *name)
+{
+    if (hint < d->nslots && strcmp(d->slots[hint].name, name) == 0)
+        return &d->slots[hint];
+    for (size_t i = 0; i < d->nslots; i++)
+        if (strcmp(d->slots[i].name, name) == 0)
+            return &d->slots[i];
+    if (d->nslots == d->capslots) {
+        size_t cap = d->capslots ? d->capslots * 2 : 16;
+        struct slot *s = realloc(d->slots, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        d->slots = s;
+        d->capslots = cap;
+    }
+    struct slot *s = &d->slots[d->nslots++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    return s;
+}
+
+/* Report by exception: a reading goes out when it has no deadband, was
+ * never sent, moved by at least its deadband since it was last sent, or its
+ * heartbeat is due. */
+static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t ts, int heartbeat_s)
+{
+    double db = r->point ? r->point->deadband : 0;
+    if (db <= 0 || s == NULL || s->last_sent_ms == 0)
+        return true;
+    if (ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
+        return true;
+    double v = ef_value_as_double(&r->value);
+    double delta = v - s->last_sent;
+    return delta >= db || -delta >= db || delta != delta;
+}
+
+static void core_on_sample(void *ctx, const struct ef_sample *smp)
+{
+    struct ef_core *c = ctx;
+    if (smp->source_index >= c->ndevs || smp->nreadings == 0)
+        return;
+    atomic_fetch_add_explicit(&c->samples, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->readings, smp->nreadings, memory_order_relaxed);
+    struct core_dev *d = &c->devs[smp->source_index];
+    size_t n = smp->nreadings < CORE_MAX_READINGS ? smp->nreadings : CORE_MAX_READINGS;
+
+    pthread_mutex_lock(&d->lock);
+    size_t nsend = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct slot *s = slot_for(d, i, smp->readings[i].name);
+        d->include[i] = must_send(&smp->readings[i], s, smp->ts_ms, d->heartbeat_s);
+        if (d->include[i]) {
+            nsend++;
+            if (s) {
+                s->last_sent = ef_value_as_double(&smp->readings[i].value);
+                s->last_sent_ms = smp->ts_ms;
+            }
+        }
+    }
+    if (nsend == 0) {
+        pthread_mutex_unlock(&d->lock);
+        atomic_fetch_add_explicit(&c->suppressed, 1, memory_order_relaxed);
+        return;
+    }
+    struct ef_buf b;
+    ef_buf_init(&b, d->payload, CORE_PAYLOAD_MAX);
+    ef_payload_telemetry(&b, smp->ts_ms, smp->readings, n, d->include);
+    int rc = -1;
+    if (ef_buf_ok(&b))
+        rc = ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, b.data, b.len,
+                           c->cfg->mqtt.telemetry_qos, false, smp->ts_ms);
+    pthread_mutex_unlock(&d->lock);
+    if (rc == 0) {
+        atomic_fetch_add_explicit(&c->messages, 1, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&c->queue_errors, 1, memory_order_relaxed);
+        ef_warn("%s: telemetry message not queued (%s)", d->name,
+                ef_buf_ok(&b) ? "queue error" : "payload too large");
+    }
+}
+
+static void core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
+{
+    (void)ctx;
+    (void)index;
+    (void)ts_ms;
+    (void)answered;
+}
+
+static int dev_init(struct ef_core *c, struct core_dev *d, const char *name, int heartbeat_s)
+{
+    pthread_mutex_init(&d->lock, NULL);
+    snprintf(d->name, sizeof d->name, "%s", name);
+    snprintf(d->topic_telemetry, sizeof d->topic_telemetry, "%s/%s/telemetry/%s",
+             c->cfg->mqtt.topic_prefix, c->cfg->gateway.id, name);
+    d->heartbeat_s = heartbeat_s;
+    d->payload = malloc(CORE_PAYLOAD_MAX);
+    d->include = calloc(CORE_MAX_READINGS, sizeof *d->include);
+    return d->payload && d->include ? 0 : -1;
+}
+
+struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q)
+{
+    struct ef_core *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cfg = cfg;
+    c->q = q;
+    c->ndevs = cfg->ndevices + cfg->nserials;
+    c->devs = calloc(c->ndevs ? c->ndevs : 1, sizeof *c->devs);
+    if (!c->devs) {
+        free(c);
+        return NULL;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < cfg->ndevices; i++)
+        rc |= dev_init(c, &c->devs[i], cfg->devices[i].name, cfg->devices[i].heartbeat_s);
+    for (size_t i = 0; i < cfg->nserials; i++)
+        rc |= dev_init(c, &c->devs[cfg->ndevices + i], cfg->serials[i].name,
+                       cfg->serials[i].heartbeat_s);
+    c->sink.sample = core_on_sample;
+    c->sink.poll_result = core_on_poll;
+    c->sink.ctx = c;
+    if (rc) {
+        ef_core_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ef_core_free(struct ef_core *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ndevs; i++) {
+        pthread_mutex_destroy(&c->devs[i].lock);
+        free(c->devs[i].slots);
+        free(c->devs[i].payload);
+        free(c->devs[i].include);
+    }
+    free(c->devs);
+    free(c);
+}
+
+const struct ef_sink *ef_core_sink(struct ef_core *c) { return &c->sink; }
+
+size_t ef_core_ndevices(const struct ef_core *c) { return c->ndevs; }
+
+const char *ef_core_device_name(const struct ef_core *c, size_t index)
+{
+    return index < c->ndevs ? c->devs[index].name : "?";
+}
+
+void ef_core_get_stats(struct ef_core *c, struct ef_core_stats *out)
+{
+    out->samples = atomic_load_explicit(&c->samples, memory_order_relaxed);
+    out->readings = atomic_load_explicit(&c->readings, memory_order_relaxed);
+    out->messages = atomic_load_explicit(&c->messages, memory_order_relaxed);
+    out->suppressed = atomic_load_explicit(&c->suppressed, memory_order_relaxed);
+    out->alarms = atomic_load_explicit(&c->alarms, memory_order_relaxed);
+    out->queue_errors = atomic_load_explicit(&c->queue_errors, memory_order_relaxed);
+}

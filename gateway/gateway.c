@@ -1,0 +1,261 @@
+#include "gateway/gateway.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "drivers/modbus/bus.h"
+#include "drivers/serial/sensor.h"
+#include "gateway/core.h"
+#include "gateway/publisher.h"
+#include "gateway/queue.h"
+#include "gateway/service.h"
+#include "gateway/stats.h"
+
+#define STATS_PAYLOAD_MAX 65536
+
+/* What a configuration brings to life: replaced as a whole on reload. */
+struct generation {
+    struct ef_config *cfg;
+    struct ef_core *core;
+    struct ef_source **sources;
+    size_t nsources;
+    struct ef_dev_counters *counters; /* by source_index */
+};
+
+struct gateway {
+    const char *path;
+    struct ef_queue *queue;
+    struct ef_publisher *pub;
+    struct generation gen;
+    int64_t started_mono;
+    char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
+    char *stats_buf;
+};
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[EF_STR_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void generation_stop(struct generation *g)
+{
+    for (size_t i = 0; i < g->nsources; i++)
+        ef_source_stop(g->sources[i]);
+}
+
+static void generation_free(struct generation *g)
+{
+    for (size_t i = 0; i < g->nsources; i++)
+        ef_source_destroy(g->sources[i]);
+    free(g->sources);
+    free(g->counters);
+    ef_core_free(g->core);
+    ef_config_free(g->cfg);
+    memset(g, 0, sizeof *g);
+}
+
+/* Builds core and sources for CFG (taking ownership) and starts them. */
+static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q)
+{
+    memset(g, 0, sizeof *g);
+    g->cfg = cfg;
+    size_t ndev = cfg->ndevices + cfg->nserials;
+    g->counters = calloc(ndev ? ndev : 1, sizeof *g->counters);
+    g->sources = calloc(cfg->nbuses + cfg->nserials + 1, sizeof *g->sources);
+    g->core = ef_core_new(cfg, q);
+    if (!g->counters || !g->sources || !g->core) {
+        ef_err("out of memory");
+        return -1;
+    }
+    const struct ef_sink *sink = ef_core_sink(g->core);
+    for (size_t b = 0; b < cfg->nbuses; b++) {
+        struct ef_source *s = ef_modbus_bus_new(cfg, b, sink, g->counters);
+        if (!s)
+            return -1;
+        g->sources[g->nsources++] = s;
+    }
+    for (size_t i = 0; i < cfg->nserials; i++) {
+        struct ef_source *s = ef_serial_sensor_new(cfg, i, sink, g->counters);
+        if (!s)
+            return -1;
+        g->sources[g->nsources++] = s;
+    }
+    for (size_t i = 0; i < g->nsources; i++)
+        if (ef_source_start(g->sources[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static void publish_stats(struct gateway *gw)
+{
+    struct ef_stats_input in = {0};
+    in.ts_ms = ef_wall_ms();
+    in.uptime_s = (ef_mono_ms() - gw->started_mono) / 1000;
+    ef_core_get_stats(gw->gen.core, &in.core);
+    ef_queue_get_stats(gw->queue, &in.queue);
+    ef_pub_get_stats(gw->pub, &in.pub);
+    in.names = gw->gen.core;
+    in.devices = gw->gen.counters;
+    in.ndevices = ef_core_ndevices(gw->gen.core);
+    struct ef_buf b;
+    ef_buf_init(&b, gw->stats_buf, STATS_PAYLOAD_MAX);
+    ef_stats_encode(&b, &in);
+    if (ef_buf_ok(&b))
+        ef_pub_send_direct(gw->pub, gw->stats_topic, b.data, b.len);
+}
+
+/* True while every thread that must make progress does. */
+static bool threads_alive(struct gateway *gw, int64_t now)
+{
+    const int64_t limit = 10000; /* threads refresh at least every second */
+    if (now - ef_pub_alive_ms(gw->pub) > limit)
+        return false;
+    for (size_t i = 0; i < gw->gen.nsources; i++)
+        if (now - atomic_load(&gw->gen.sources[i]->alive_ms) > limit)
+            return false;
+    return true;
+}
+
+static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
+{
+    return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
+           strcmp(a->gateway.id, b->gateway.id) == 0;
+}
+
+static void reload(struct gateway *gw)
+{
+    ef_service_reloading();
+    ef_info("SIGHUP: reloading %s", gw->path);
+    struct ef_config *cfg = NULL;
+    struct ef_config_errors *errs = NULL;
+    if (ef_config_load(gw->path, &cfg, &errs) != 0) {
+        for (size_t i = 0; i < errs->count; i++)
+            ef_err("%s:%d: %s", errs->file, errs->items[i].line, errs->items[i].message);
+        ef_err("reload refused: %zu error%s; the running configuration stays", errs->count,
+               errs->count == 1 ? "" : "s");
+        ef_config_errors_free(errs);
+        ef_service_ready();
+        return;
+    }
+    if (strcmp(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir) != 0 ||
+        memcmp(&cfg->queue, &gw->gen.cfg->queue, sizeof cfg->queue) != 0)
+        ef_warn("reload: [queue] and state_dir changes take effect at the next restart");
+    bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
+    generation_stop(&gw->gen);
+    if (new_mqtt) {
+        ef_info("reload: [mqtt] changed, reconnecting");
+        ef_pub_stop(gw->pub, 2000);
+        ef_pub_free(gw->pub);
+        gw->pub = ef_pub_new(cfg, gw->queue);
+    }
+    generation_free(&gw->gen);
+    ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
+    snprintf(gw->stats_topic, sizeof gw->stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
+             cfg->gateway.id);
+    if (generation_start(&gw->gen, cfg, gw->queue) != 0)
+        ef_err("reload: some sources could not be started");
+    if (new_mqtt && gw->pub)
+        ef_pub_start(gw->pub);
+    ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
+    ef_service_ready();
+}
+
+static int run_loop(struct gateway *gw, const sigset_t *sigs)
+{
+    uint64_t wd_us = ef_service_watchdog_interval_us();
+    int64_t next_stats = ef_mono_ms() + (int64_t)gw->gen.cfg->gateway.stats_interval_s * 1000;
+    int64_t next_wd = 0;
+    for (;;) {
+        struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+        int sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            ef_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            return 0;
+        }
+        if (sig == SIGHUP) {
+            reload(gw);
+            if (!gw->pub)
+                return -1;
+        }
+        int64_t now = ef_mono_ms();
+        ef_queue_tick(gw->queue, now);
+        int stats_s = gw->gen.cfg->gateway.stats_interval_s;
+        if (stats_s > 0 && now >= next_stats) {
+            publish_stats(gw);
+            next_stats = now + (int64_t)stats_s * 1000;
+        }
+        if (wd_us && now >= next_wd && threads_alive(gw, now)) {
+            ef_service_watchdog_ping();
+            next_wd = now + (int64_t)(wd_us / 1000);
+        }
+    }
+}
+
+int ef_gateway_run(struct ef_config *cfg, const char *path)
+{
+    struct gateway gw = {.path = path, .started_mono = ef_mono_ms()};
+    int rc = -1;
+
+    /* Signals are taken synchronously by the main loop; every thread created
+     * from here on inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char qdir[EF_STR_MAX + 16];
+    snprintf(qdir, sizeof qdir, "%s/queue", cfg->gateway.state_dir);
+    gw.stats_buf = malloc(STATS_PAYLOAD_MAX);
+    snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
+             cfg->gateway.id);
+    int err;
+    if (mkdir_p(cfg->gateway.state_dir) != 0) {
+        ef_err("cannot create state_dir %s: %s", cfg->gateway.state_dir, strerror(errno));
+        ef_config_free(cfg);
+    } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {
+        ef_err("cannot open the queue in %s: %s", qdir, strerror(-err));
+        ef_config_free(cfg);
+    } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
+        ef_config_free(cfg);
+    } else if (generation_start(&gw.gen, cfg, gw.queue) != 0 || ef_pub_start(gw.pub) != 0) {
+        ef_err("start-up failed");
+    } else {
+        ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
+                EF_VERSION, cfg->ndevices, cfg->nbuses, cfg->nserials);
+        ef_service_ready();
+        rc = run_loop(&gw, &sigs);
+    }
+
+    ef_service_stopping();
+    generation_stop(&gw.gen);
+    if (gw.pub) {
+        ef_pub_stop(gw.pub, 2000);
+        ef_pub_free(gw.pub);
+    }
+    generation_free(&gw.gen);
+    if (gw.queue && (err = ef_queue_close(gw.queue)) != 0) {
+        ef_err("queue could not be saved completely: %s", strerror(-err));
+        rc = -1;
+    }
+    free(gw.stats_buf);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* Turning [mqtt] into paho's option structs: the uri paho understands, TLS
+ * options, the password read from password_file, the will. Kept apart from
+ * the publisher's state machine so the mapping reads in one place. */
+#ifndef EF_MQTT_OPTS_H
+#define EF_MQTT_OPTS_H
+
+#include <MQTTAsync.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+
+struct ef_mqtt_opts {
+    const struct ef_mqtt *m; /* borrowed; outlives the options */
+    char uri[EF_STR_MAX + 8]; /* mqtt:// -> tcp://, mqtts:// -> ssl:// */
+    bool tls;
+    bool websocket;
+    char *password; /* from password_file; wiped and freed by _free */
+    MQTTAsync_SSLOptions ssl;
+    MQTTAsync_willOptions will;
+};
+
+/* Returns 0, or -1 (logged) when the password file cannot be read. */
+int ef_mqtt_opts_init(struct ef_mqtt_opts *o, const struct ef_mqtt *m);
+void ef_mqtt_opts_free(struct ef_mqtt_opts *o);
+
+/* Fills connect options (version, keepalive, clean session, will on
+ * STATUS_TOPIC, TLS, credentials, no automatic reconnect, no paho buffering).
+ * The pointers stored refer into O, which must outlive the connect call. */
+void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, MQTTAsync_connectOptions *co,
+                          const char *status_topic);
+
+/* Logs a warning at every connect when certificate checks are off. */
+void ef_mqtt_warn_insecure(const struct ef_mqtt_opts *o);
+
+/* A human sentence for a failed connect: paho code, MQTT 5 reason code,
+ * paho's message. Returns a pointer to a thread-local buffer. */
+const char *ef_mqtt_describe_failure(int code, int reason, const char *msg);
+
+#endif

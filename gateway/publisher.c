@@ -1,0 +1,453 @@
+#include "gateway/publisher.h"
+
+#include <MQTTAsync.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "gateway/mqtt_opts.h"
+
+/* Every send gets a ticket from a ring much larger than the window. The
+ * ticket, not the message, is paho's callback context: a callback for a
+ * ticket that was already reclaimed (connection lost) finds it dead and does
+ * nothing, and a ticket is reused only after EF_PUB_TICKETS later sends. */
+#define EF_PUB_TICKETS 1024
+
+enum pub_state { ST_DOWN, ST_CONNECTING, ST_UP, ST_CLOSING };
+
+struct ticket {
+    struct ef_publisher *p;
+    struct ef_qmsg *m;
+    int64_t sent_ms;
+    bool live;
+};
+
+struct ef_publisher {
+    struct ef_mqtt mqtt; /* a copy: a reload may free the config it came from */
+    struct ef_queue *q;
+    MQTTAsync client;
+    struct ef_mqtt_opts opts; /* uri, TLS, password: see mqtt_opts.h */
+    pthread_t thread;
+    bool thread_started;
+    atomic_bool stop;
+
+    pthread_mutex_t lock; /* guards everything below; never held across paho calls */
+    enum pub_state state;
+    bool lost;       /* connection lost: reclaim tickets, reconnect */
+    bool need_birth; /* connected: publish "online" first */
+    int connect_error;  /* last connect failure code, for logging once per change */
+    struct ticket tickets[EF_PUB_TICKETS];
+    size_t next_ticket;
+    size_t inflight;
+    struct ef_pub_stats stats;
+
+    char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
+    atomic_int_fast64_t alive_ms;
+};
+
+static void wake(struct ef_publisher *p) { ef_queue_wake(p->q); }
+
+/* ---- paho callbacks: short, record the event, wake our thread ---- */
+
+static void settle(struct ticket *t, bool ok)
+{
+    struct ef_publisher *p = t->p;
+    pthread_mutex_lock(&p->lock);
+    struct ef_qmsg *m = t->live ? t->m : NULL;
+    if (m) {
+        t->live = false;
+        t->m = NULL;
+        p->inflight--;
+        if (ok)
+            p->stats.published++;
+        else
+            p->stats.resent++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!m)
+        return;
+    if (ok)
+        ef_queue_ack(p->q, m);
+    else
+        ef_queue_nack(p->q, m);
+    wake(p);
+}
+
+static void on_sent(void *ctx, MQTTAsync_successData *r) { (void)r; settle(ctx, true); }
+static void on_send_failed(void *ctx, MQTTAsync_failureData *r) { (void)r; settle(ctx, false); }
+static void on_sent5(void *ctx, MQTTAsync_successData5 *r) { (void)r; settle(ctx, true); }
+static void on_send_failed5(void *ctx, MQTTAsync_failureData5 *r) { (void)r; settle(ctx, false); }
+
+static void connected_ok(struct ef_publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->state = ST_UP;
+    p->need_birth = true;
+    p->stats.connects++;
+    p->connect_error = 0;
+    pthread_mutex_unlock(&p->lock);
+    ef_info("connected to %s", p->mqtt.uri);
+    wake(p);
+}
+
+static void connect_failed(struct ef_publisher *p, int code, int reason, const char *msg)
+{
+    pthread_mutex_lock(&p->lock);
+    bool changed = p->connect_error != (code ? code : reason);
+    p->connect_error = code ? code : reason;
+    p->state = ST_DOWN;
+    p->stats.connect_failures++;
+    pthread_mutex_unlock(&p->lock);
+    /* Logged once per change of reason, not once per retry. */
+    if (changed)
+        ef_warn("cannot connect to %s: %s", p->mqtt.uri,
+                ef_mqtt_describe_failure(code, reason, msg));
+    else
+        ef_debug("connect to %s failed again", p->mqtt.uri);
+    wake(p);
+}
+
+static void on_connect(void *ctx, MQTTAsync_successData *r) { (void)r; connected_ok(ctx); }
+static void on_connect5(void *ctx, MQTTAsync_successData5 *r) { (void)r; connected_ok(ctx); }
+
+static void on_connect_failed(void *ctx, MQTTAsync_failureData *r)
+{
+    connect_failed(ctx, r ? r->code : -1, 0, r ? r->message : NULL);
+}
+
+static void on_connect_failed5(void *ctx, MQTTAsync_failureData5 *r)
+{
+    connect_failed(ctx, r ? r->code : -1, r ? (int)r->reasonCode : 0, r ? r->message : NULL);
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+    struct ef_publisher *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    if (p->state == ST_UP) {
+        p->state = ST_DOWN;
+        p->lost = true;
+        p->stats.connection_lost++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    ef_warn("connection to %s lost%s%s", p->mqtt.uri, cause ? ": " : "", cause ? cause : "");
+    ef_queue_set_connected(p->q, false);
+    wake(p);
+}
+
+static int on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
+{
+    (void)ctx;
+    (void)len;
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+/* ---- the publisher thread ---- */
+
+/* Gives every message still in flight back to the queue. */
+static void reclaim(struct ef_publisher *p)
+{
+    struct ef_qmsg *back[EF_PUB_TICKETS];
+    size_t n = 0;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < EF_PUB_TICKETS; i++) {
+        if (p->tickets[i].live) {
+            back[n++] = p->tickets[i].m;
+            p->tickets[i].live = false;
+            p->tickets[i].m = NULL;
+        }
+    }
+    p->inflight = 0;
+    p->stats.resent += n;
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < n; i++)
+        ef_queue_nack(p->q, back[i]);
+}
+
+static int start_connect(struct ef_publisher *p)
+{
+    MQTTAsync_connectOptions co;
+    ef_mqtt_fill_connect(&p->opts, &co, p->status_topic);
+    co.context = p;
+    if (p->mqtt.version == 5) {
+        co.onSuccess5 = on_connect5;
+        co.onFailure5 = on_connect_failed5;
+    } else {
+        co.onSuccess = on_connect;
+        co.onFailure = on_connect_failed;
+    }
+    ef_mqtt_warn_insecure(&p->opts);
+    return MQTTAsync_connect(p->client, &co);
+}
+
+static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
+{
+    pthread_mutex_lock(&p->lock);
+    struct ticket *t = &p->tickets[p->next_ticket];
+    p->next_ticket = (p->next_ticket + 1) % EF_PUB_TICKETS;
+    t->p = p;
+    t->m = m;
+    t->sent_ms = ef_mono_ms();
+    t->live = true;
+    p->inflight++;
+    pthread_mutex_unlock(&p->lock);
+
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = (void *)m->payload;
+    msg.payloadlen = (int)m->payload_len;
+    msg.qos = m->qos;
+    msg.retained = m->retain;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.context = t;
+    if (p->mqtt.version == 5) {
+        ro.onSuccess5 = on_sent5;
+        ro.onFailure5 = on_send_failed5;
+    } else {
+        ro.onSuccess = on_sent;
+        ro.onFailure = on_send_failed;
+    }
+    int rc = MQTTAsync_sendMessage(p->client, m->topic, &msg, &ro);
+    if (rc != MQTTASYNC_SUCCESS) {
+        ef_debug("send refused by paho (%d): message kept in the queue", rc);
+        settle(t, false);
+        return -1;
+    }
+    return 0;
+}
+
+static void send_status(struct ef_publisher *p, const char *text, bool wait)
+{
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = (void *)text;
+    msg.payloadlen = (int)strlen(text);
+    msg.qos = 1;
+    msg.retained = 1;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    if (MQTTAsync_sendMessage(p->client, p->status_topic, &msg, &ro) == MQTTASYNC_SUCCESS && wait)
+        MQTTAsync_waitForCompletion(p->client, ro.token, 2000);
+}
+
+/* Milliseconds to wait before the next connection attempt: exponential
+ * back-off from 0.5 s to 30 s, with +-50 % jitter so a fleet of gateways
+ * does not reconnect in step after a broker restart. */
+static int64_t backoff_ms(int attempt)
+{
+    int64_t base = 500;
+    for (int i = 0; i < attempt && base < 30000; i++)
+        base *= 2;
+    if (base > 30000)
+        base = 30000;
+    return base / 2 + (int64_t)(rand() % (int)(base + 1));
+}
+
+/* The silent-link check: acknowledgements stopped although QoS 1/2
+ * messages are outstanding. paho notices a dead link only after ~2.6 x
+ * keepalive; this gives up after one keepalive interval. */
+static bool acks_stalled(struct ef_publisher *p, int64_t now)
+{
+    int64_t limit = (int64_t)p->mqtt.keepalive_s * 1000;
+    bool stalled = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < EF_PUB_TICKETS && p->inflight; i++) {
+        const struct ticket *t = &p->tickets[i];
+        if (t->live && t->m->qos > 0 && now - t->sent_ms > limit) {
+            stalled = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return stalled;
+}
+
+static void pump(struct ef_publisher *p)
+{
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        bool room = p->state == ST_UP && p->inflight < EF_PUB_WINDOW;
+        pthread_mutex_unlock(&p->lock);
+        if (!room || atomic_load(&p->stop))
+            return;
+        struct ef_qmsg *m;
+        if (ef_queue_take(p->q, &m) != 0)
+            return;
+        if (send_one(p, m) != 0)
+            return;
+    }
+}
+
+static void *pub_thread(void *arg)
+{
+    struct ef_publisher *p = arg;
+    int attempt = 0;
+    int64_t next_attempt = 0;
+    while (!atomic_load(&p->stop)) {
+        int64_t now = ef_mono_ms();
+        atomic_store(&p->alive_ms, now);
+        pthread_mutex_lock(&p->lock);
+        enum pub_state st = p->state;
+        bool lost = p->lost, birth = p->need_birth;
+        p->lost = false;
+        p->need_birth = false;
+        pthread_mutex_unlock(&p->lock);
+
+        if (lost) {
+            reclaim(p);
+            next_attempt = now + backoff_ms(attempt++);
+        }
+        if (st == ST_DOWN && now >= next_attempt) {
+            pthread_mutex_lock(&p->lock);
+            p->state = ST_CONNECTING;
+            pthread_mutex_unlock(&p->lock);
+            int rc = start_connect(p);
+            if (rc != MQTTASYNC_SUCCESS) {
+                connect_failed(p, rc, 0, NULL);
+            }
+            next_attempt = now + backoff_ms(attempt++);
+        }
+        if (birth) {
+            attempt = 0;
+            reclaim(p); /* anything a previous connection left in flight */
+            send_status(p, "online", false);
+            ef_queue_set_connected(p->q, true);
+        }
+        if (st == ST_UP && acks_stalled(p, now)) {
+            ef_warn("no acknowledgement from %s for %d s: reconnecting", p->mqtt.uri,
+                    p->mqtt.keepalive_s);
+            MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
+            dopt.timeout = 0;
+            MQTTAsync_disconnect(p->client, &dopt);
+            on_connection_lost(p, "acknowledgements stalled");
+            continue;
+        }
+        pump(p);
+        ef_queue_wait(p->q, 100);
+    }
+    return NULL;
+}
+
+struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
+{
+    struct ef_publisher *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->mqtt = cfg->mqtt;
+    p->q = q;
+    pthread_mutex_init(&p->lock, NULL);
+    snprintf(p->status_topic, sizeof p->status_topic, "%s/%s/status", cfg->mqtt.topic_prefix,
+             cfg->gateway.id);
+    if (ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
+        ef_pub_free(p);
+        return NULL;
+    }
+    MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
+    cro.sendWhileDisconnected = 0; /* the queue is the only buffer */
+    cro.maxBufferedMessages = 0;
+    cro.MQTTVersion = p->mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    int rc = MQTTAsync_createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
+                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
+
+    if (rc != MQTTASYNC_SUCCESS) {
+        ef_err("mqtt: cannot create a client for %s (paho error %d)", cfg->mqtt.uri, rc);
+        p->client = NULL;
+        ef_pub_free(p);
+        return NULL;
+    }
+    MQTTAsync_setCallbacks(p->client, p, on_connection_lost, on_message, NULL);
+    srand((unsigned)ef_mono_us() ^ (unsigned)getpid());
+    return p;
+}
+
+int ef_pub_start(struct ef_publisher *p)
+{
+    atomic_store(&p->alive_ms, ef_mono_ms());
+    if (pthread_create(&p->thread, NULL, pub_thread, p) != 0) {
+        ef_err("mqtt: cannot start the publisher thread");
+        return -1;
+    }
+    p->thread_started = true;
+    return 0;
+}
+
+void ef_pub_stop(struct ef_publisher *p, int timeout_ms)
+{
+    if (!p->thread_started)
+        return;
+    atomic_store(&p->stop, true);
+    wake(p);
+    pthread_join(p->thread, NULL);
+    p->thread_started = false;
+
+    /* Let what is in flight be acknowledged, then say goodbye. */
+    int64_t deadline = ef_mono_ms() + timeout_ms;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t n = p->inflight;
+        enum pub_state st = p->state;
+        pthread_mutex_unlock(&p->lock);
+        if (n == 0 || st != ST_UP || ef_mono_ms() >= deadline)
+            break;
+        ef_sleep_ms(10);
+    }
+    pthread_mutex_lock(&p->lock);
+    bool up = p->state == ST_UP;
+    p->state = ST_CLOSING;
+    pthread_mutex_unlock(&p->lock);
+    if (up) {
+        send_status(p, "offline", true);
+        MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
+        dopt.timeout = 1000;
+        MQTTAsync_disconnect(p->client, &dopt);
+        for (int i = 0; i < 100 && MQTTAsync_isConnected(p->client); i++)
+            ef_sleep_ms(10);
+    }
+    reclaim(p);
+    ef_queue_set_connected(p->q, false);
+}
+
+void ef_pub_free(struct ef_publisher *p)
+{
+    if (!p)
+        return;
+    if (p->thread_started)
+        ef_pub_stop(p, 0);
+    if (p->client)
+        MQTTAsync_destroy(&p->client);
+    ef_mqtt_opts_free(&p->opts);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *payload, size_t len)
+{
+    pthread_mutex_lock(&p->lock);
+    bool up = p->state == ST_UP;
+    if (!up)
+        p->stats.direct_dropped++;
+    pthread_mutex_unlock(&p->lock);
+    if (!up)
+        return;
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = (void *)payload;
+    msg.payloadlen = (int)len;
+    msg.qos = 0;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    MQTTAsync_sendMessage(p->client, topic, &msg, &ro);
+}
+
+void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    *out = p->stats;
+    out->connected = p->state == ST_UP;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int64_t ef_pub_alive_ms(struct ef_publisher *p) { return atomic_load(&p->alive_ms); }

@@ -1,0 +1,74 @@
+#include "gateway/stats.h"
+
+static void field(struct ef_buf *b, const char *name, uint64_t v, bool first)
+{
+    if (!first)
+        ef_buf_put(b, ",", 1);
+    ef_buf_put(b, "\"", 1);
+    ef_buf_puts(b, name);
+    ef_buf_put(b, "\":", 2);
+    ef_buf_uint(b, v);
+}
+
+static uint64_t ld(atomic_uint_fast64_t *a) { return atomic_load_explicit(a, memory_order_relaxed); }
+
+static void device(struct ef_buf *b, const char *name, struct ef_dev_counters *c)
+{
+    ef_buf_put(b, "\"", 1);
+    ef_buf_puts(b, name);
+    ef_buf_put(b, "\":{", 3);
+    field(b, "polls", ld(&c->polls), true);
+    field(b, "polls_failed", ld(&c->polls_failed), false);
+    field(b, "readings", ld(&c->readings), false);
+    field(b, "requests", ld(&c->requests), false);
+    field(b, "errors", ld(&c->errors), false);
+    field(b, "timeouts", ld(&c->timeouts), false);
+    field(b, "points_failed", ld(&c->points_failed), false);
+    field(b, "skipped", ld(&c->skipped), false);
+    field(b, "lines_rejected", ld(&c->lines_rejected), false);
+    field(b, "lines_overlong", ld(&c->lines_overlong), false);
+    field(b, "reopens", ld(&c->reopens), false);
+    ef_buf_put(b, "}", 1);
+}
+
+void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
+{
+    const struct ef_queue_stats *q = &in->queue;
+    ef_buf_puts(b, "{\"ts\":");
+    ef_buf_int(b, in->ts_ms);
+    field(b, "uptime_s", (uint64_t)in->uptime_s, false);
+    field(b, "readings", in->core.readings, false);
+    field(b, "samples", in->core.samples, false);
+    field(b, "telemetry_queued", in->core.messages, false);
+    field(b, "telemetry_suppressed", in->core.suppressed, false);
+    field(b, "alarms_queued", in->core.alarms, false);
+    field(b, "published", in->pub.published, false);
+    field(b, "resent", in->pub.resent, false);
+    field(b, "connects", in->pub.connects, false);
+    field(b, "reconnects", in->pub.connects ? in->pub.connects - 1 : 0, false);
+    field(b, "connect_failures", in->pub.connect_failures, false);
+    field(b, "connection_lost", in->pub.connection_lost, false);
+    ef_buf_puts(b, ",\"queue\":{");
+    field(b, "memory_msgs", q->mem_msgs, true);
+    field(b, "memory_bytes", q->mem_bytes, false);
+    field(b, "disk_msgs", q->disk_msgs, false);
+    field(b, "disk_bytes", q->disk_bytes, false);
+    field(b, "disk_used_bytes", q->disk_used_bytes, false);
+    field(b, "spilled", q->spilled_msgs, false);
+    field(b, "recovered", q->recovered_msgs, false);
+    field(b, "corrupt_records", q->corrupt_records, false);
+    field(b, "disk_errors", q->disk_errors, false);
+    ef_buf_puts(b, "},\"dropped\":{");
+    field(b, "telemetry_disk_full", q->dropped_full[1], true);
+    field(b, "alarm_disk_full", q->dropped_full[0], false);
+    field(b, "memory_full", q->dropped_memory, false);
+    field(b, "queue_refused", in->core.queue_errors, false);
+    field(b, "stats_not_connected", in->pub.direct_dropped, false);
+    ef_buf_puts(b, "},\"devices\":{");
+    for (size_t i = 0; i < in->ndevices; i++) {
+        if (i)
+            ef_buf_put(b, ",", 1);
+        device(b, ef_core_device_name(in->names, i), &in->devices[i]);
+    }
+    ef_buf_puts(b, "}}");
+}

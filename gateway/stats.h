@@ -1,0 +1,28 @@
+/* The periodic P/G/stats message: counters of the whole gateway and of
+ * every device. The fields are documented in docs/stats.md. */
+#ifndef EF_STATS_H
+#define EF_STATS_H
+
+#include <stdint.h>
+
+#include "drivers/source.h"
+#include "gateway/core.h"
+#include "gateway/payload.h"
+#include "gateway/publisher.h"
+#include "gateway/queue.h"
+
+struct ef_stats_input {
+    int64_t ts_ms;
+    int64_t uptime_s;
+    struct ef_core_stats core;
+    struct ef_queue_stats queue;
+    struct ef_pub_stats pub;
+    const struct ef_core *names;       /* device names by index */
+    struct ef_dev_counters *devices;   /* by index */
+    size_t ndevices;
+};
+
+/* Encodes the stats JSON into B. Pure. */
+void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in);
+
+#endif
