@@ -1,0 +1,186 @@
+/* Payload encoding: numbers read back exactly and are the shortest such text;
+ * the telemetry, alarm and offline payloads have the documented shape. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/payload.h"
+
+static int failures;
+
+#define EXPECT(cond, ...)                                                                      \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            failures++;                                                                        \
+            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                    \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+            fputc('\n', stderr);                                                               \
+        }                                                                                      \
+    } while (0)
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* The reference: shortest %.Ng that reads back, by brute force. */
+static size_t shortest_double_len(double v)
+{
+    char buf[64];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            return strlen(buf);
+    }
+    return 99;
+}
+
+static size_t shortest_float_len(float v)
+{
+    char buf[64];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, (double)v);
+        if (strtof(buf, NULL) == v)
+            return strlen(buf);
+    }
+    return 99;
+}
+
+static void test_double_reads_back_shortest(void)
+{
+    char out[32];
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        if (i % 2) {
+            uint64_t bits = next_rand();
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+        } else { /* values like a scaled register: raw * 0.1, 0.01 ... */
+            v = (double)(int64_t)(next_rand() % 2000001 - 1000000) * (i % 4 ? 0.1 : 0.01);
+        }
+        size_t n = ef_format_double(out, v);
+        EXPECT(n == strlen(out), "length mismatch for %s", out);
+        EXPECT(strtod(out, NULL) == v, "%.17g printed as %s does not read back", v, out);
+        /* %g may use an exponent where fixed notation is longer, and the
+         * fixed fast path may be longer than %g's exponent form only for
+         * tiny or huge values it refuses; allow the sign of "0." forms. */
+        EXPECT(n <= shortest_double_len(v) + 2, "%.17g printed as %s, longer than needed", v, out);
+    }
+}
+
+static void test_float_reads_back_shortest(void)
+{
+    char out[32];
+    for (int i = 0; i < 200000; i++) {
+        float f;
+        if (i % 2) {
+            uint32_t bits = (uint32_t)next_rand();
+            memcpy(&f, &bits, sizeof f);
+            if (!isfinite(f))
+                continue;
+        } else {
+            f = (float)((double)(int64_t)(next_rand() % 200001 - 100000) / 10.0);
+        }
+        size_t n = ef_format_float(out, f);
+        EXPECT(strtof(out, NULL) == f, "%.9g printed as %s does not read back", (double)f, out);
+        EXPECT(n <= shortest_float_len(f) + 2, "%.9g printed as %s, longer than needed",
+               (double)f, out);
+    }
+}
+
+static void test_known_numbers(void)
+{
+    static const struct {
+        double v;
+        const char *text;
+    } dbl[] = {{230.1, "230.1"}, {-12.75, "-12.75"}, {0.05, "0.05"}, {1e21, "1e+21"},
+               {250, "250"},     {0, "0"},           {0.1 + 0.2, "0.30000000000000004"}};
+    char out[32];
+    for (size_t i = 0; i < sizeof dbl / sizeof dbl[0]; i++) {
+        ef_format_double(out, dbl[i].v);
+        EXPECT(strcmp(out, dbl[i].text) == 0, "double %.17g: got %s want %s", dbl[i].v, out,
+               dbl[i].text);
+    }
+    ef_format_float(out, 0.1f);
+    EXPECT(strcmp(out, "0.1") == 0, "float 0.1: got %s", out);
+    ef_format_float(out, 230.1f);
+    EXPECT(strcmp(out, "230.1") == 0, "float 230.1: got %s", out);
+    ef_format_float(out, 16777217.0f); /* rounds to 16777216 */
+    EXPECT(strcmp(out, "16777216") == 0, "float 2^24: got %s", out);
+    ef_format_double(out, NAN);
+    EXPECT(strcmp(out, "null") == 0, "NaN must be null, got %s", out);
+    ef_format_float(out, -INFINITY);
+    EXPECT(strcmp(out, "null") == 0, "-inf must be null, got %s", out);
+}
+
+static void test_telemetry_payload_exact(void)
+{
+    struct ef_reading r[5] = {
+        {.name = "voltage", .value = {.kind = EF_VAL_DOUBLE, .as.d = 230.1}},
+        {.name = "relay", .value = {.kind = EF_VAL_BOOL, .as.b = true}},
+        {.name = "energy", .value = {.kind = EF_VAL_UINT, .as.u = UINT64_MAX}},
+        {.name = "delta", .value = {.kind = EF_VAL_INT, .as.i = INT64_MIN}},
+        {.name = "f32", .value = {.kind = EF_VAL_FLOAT, .as.f = 1.5f}},
+    };
+    char data[512];
+    struct ef_buf b;
+    ef_buf_init(&b, data, sizeof data);
+    ef_payload_telemetry(&b, 1764150000123, r, 5, NULL);
+    EXPECT(ef_buf_ok(&b), "payload did not fit");
+    const char *want = "{\"ts\":1764150000123,\"values\":{\"voltage\":230.1,\"relay\":true,"
+                       "\"energy\":18446744073709551615,\"delta\":-9223372036854775808,"
+                       "\"f32\":1.5}}";
+    EXPECT(strcmp(data, want) == 0, "telemetry:\n got  %s\n want %s", data, want);
+
+    bool include[5] = {false, true, false, false, true};
+    ef_buf_init(&b, data, sizeof data);
+    ef_payload_telemetry(&b, 5, r, 5, include);
+    EXPECT(strcmp(data, "{\"ts\":5,\"values\":{\"relay\":true,\"f32\":1.5}}") == 0,
+           "filtered telemetry: %s", data);
+}
+
+static void test_alarm_payloads_exact(void)
+{
+    char data[256];
+    struct ef_buf b;
+    struct ef_value v = {.kind = EF_VAL_DOUBLE, .as.d = 251.2};
+    ef_buf_init(&b, data, sizeof data);
+    ef_payload_alarm(&b, 42, true, true, &v, 250);
+    EXPECT(strcmp(data, "{\"ts\":42,\"state\":\"active\",\"kind\":\"high\",\"value\":251.2,"
+                        "\"limit\":250}") == 0,
+           "alarm: %s", data);
+    ef_buf_init(&b, data, sizeof data);
+    ef_payload_offline(&b, 43, false);
+    EXPECT(strcmp(data, "{\"ts\":43,\"state\":\"cleared\",\"kind\":\"offline\"}") == 0,
+           "offline: %s", data);
+}
+
+static void test_buffer_overflow_is_detected(void)
+{
+    char data[16];
+    struct ef_buf b;
+    ef_buf_init(&b, data, sizeof data);
+    ef_buf_puts(&b, "0123456789abcdefXYZ");
+    EXPECT(!ef_buf_ok(&b), "overflow not reported");
+    EXPECT(b.len == 19, "overflow length %zu", b.len);
+}
+
+int main(void)
+{
+    test_known_numbers();
+    test_double_reads_back_shortest();
+    test_float_reads_back_shortest();
+    test_telemetry_payload_exact();
+    test_alarm_payloads_exact();
+    test_buffer_overflow_is_detected();
+    if (failures)
+        fprintf(stderr, "%d failure(s)\n", failures);
+    return failures ? 1 : 0;
+}
