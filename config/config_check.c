@@ -247,18 +247,22 @@ static void check_serial(struct ef_build *b, struct ef_item *it)
 {
     struct ef_serial_build *sb = it->data;
     bool csv = sb->s.format == EF_FMT_CSV;
+    if (!ef_item_ok(it, EF_SEC_SERIAL, "format"))
+        csv = ef_item_has(it, "fields"); /* no further complaints about fields */
     if (csv && !ef_item_has(it, "fields"))
         ef_build_key_error(b, it, NULL, "missing required key 'fields' (format csv)");
     if (!csv && ef_item_has(it, "fields"))
         ef_build_key_error(b, it, "fields", "only csv sensors have fields");
-    if (csv && ef_item_has(it, "fields"))
+    if (csv && ef_item_ok(it, EF_SEC_SERIAL, "fields"))
         parse_fields(b, it, sb);
-    if (ef_item_has(it, "query")) {
+    if (ef_item_ok(it, EF_SEC_SERIAL, "query")) {
         char err[8];
         sb->s.has_query = ef_cv_unescape(sb->query, sb->s.query, sizeof sb->s.query,
                                          &sb->s.query_len, err, sizeof err) == 0;
     }
     /* Two readers on one line would steal each other's bytes. */
+    if (!ef_item_ok(it, EF_SEC_SERIAL, "path"))
+        return;
     for (size_t i = 0; i < b->n[EF_SEC_BUS]; i++) {
         const struct ef_item *bi = &b->items[EF_SEC_BUS][i];
         const struct ef_bus *bus = bi->data;
@@ -278,14 +282,13 @@ void ef_check_and_assemble(struct ef_build *b)
 {
     check_gateway_mqtt(b);
     ITEMS(b, EF_SEC_BUS)
-        if (!it->bad)
+        if (ef_item_ok(it, EF_SEC_BUS, "type"))
             check_bus(b, it);
     check_owner_names(b);
     ITEMS(b, EF_SEC_DEVICE)
         check_device(b, it);
     ITEMS(b, EF_SEC_SERIAL)
-        if (!it->bad)
-            check_serial(b, it);
+        check_serial(b, it);
     ITEMS(b, EF_SEC_POINT)
         check_point(b, it);
     if (b->errs->count == 0 && !b->oom)
