@@ -1,45 +1,12 @@
-#include "gateway/core.h"
-
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "gateway/core_priv.h"
 #include "gateway/payload.h"
 
-#define CORE_MAX_READINGS 1024 /* per sample; a Modbus device has at most this many points */
-#define CORE_PAYLOAD_MAX 65536
-
-/* What the core remembers of one value of one device. */
-struct slot {
-    char name[EF_NAME_MAX + 1];
-    double last_sent;
-    int64_t last_sent_ms; /* ts of the last message carrying it; 0 = never */
-};
-
-struct core_dev {
-    pthread_mutex_t lock;
-    char name[EF_NAME_MAX + 1];
-    char topic_telemetry[EF_STR_MAX + 2 * EF_NAME_MAX + 32];
-    int heartbeat_s;
-    struct slot *slots; /* grows for serial sensors that report new names */
-    size_t nslots, capslots;
-    char *payload; /* CORE_PAYLOAD_MAX bytes, used under lock */
-    bool *include;
-};
-
-struct ef_core {
-    const struct ef_config *cfg;
-    struct ef_queue *q;
-    struct ef_sink sink;
-    struct core_dev *devs;
-    size_t ndevs;
-    atomic_uint_fast64_t samples, readings, messages, suppressed, alarms, queue_errors;
-};
-
-static struct slot *slot_for(struct core_dev *d, size_t hint, const char *name)
+struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name)
 {
     if (hint < d->nslots && strcmp(d->slots[hint].name, name) == 0)
         return &d->slots[hint];
@@ -75,6 +42,28 @@ static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t 
     return delta >= db || -delta >= db || delta != delta;
 }
 
+/* Decides which readings go out and runs their alarms. Returns how many go. */
+static size_t select_readings(struct ef_core *c, struct core_dev *d, const struct ef_sample *smp,
+                              size_t n, bool *alarm_changed)
+{
+    size_t nsend = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ef_reading *r = &smp->readings[i];
+        struct slot *s = ef_core_slot(d, i, r->name);
+        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low))
+            *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
+        d->include[i] = must_send(r, s, smp->ts_ms, d->heartbeat_s);
+        if (d->include[i]) {
+            nsend++;
+            if (s) {
+                s->last_sent = ef_value_as_double(&r->value);
+                s->last_sent_ms = smp->ts_ms;
+            }
+        }
+    }
+    return nsend;
+}
+
 static void core_on_sample(void *ctx, const struct ef_sample *smp)
 {
     struct ef_core *c = ctx;
@@ -86,32 +75,24 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
     size_t n = smp->nreadings < CORE_MAX_READINGS ? smp->nreadings : CORE_MAX_READINGS;
 
     pthread_mutex_lock(&d->lock);
-    size_t nsend = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct slot *s = slot_for(d, i, smp->readings[i].name);
-        d->include[i] = must_send(&smp->readings[i], s, smp->ts_ms, d->heartbeat_s);
-        if (d->include[i]) {
-            nsend++;
-            if (s) {
-                s->last_sent = ef_value_as_double(&smp->readings[i].value);
-                s->last_sent_ms = smp->ts_ms;
-            }
-        }
-    }
-    if (nsend == 0) {
-        pthread_mutex_unlock(&d->lock);
-        atomic_fetch_add_explicit(&c->suppressed, 1, memory_order_relaxed);
-        return;
-    }
+    bool alarm_changed = false;
+    size_t nsend = select_readings(c, d, smp, n, &alarm_changed);
+    int rc = 0;
     struct ef_buf b;
     ef_buf_init(&b, d->payload, CORE_PAYLOAD_MAX);
-    ef_payload_telemetry(&b, smp->ts_ms, smp->readings, n, d->include);
-    int rc = -1;
-    if (ef_buf_ok(&b))
-        rc = ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, b.data, b.len,
-                           c->cfg->mqtt.telemetry_qos, false, smp->ts_ms);
+    if (nsend > 0) {
+        ef_payload_telemetry(&b, smp->ts_ms, smp->readings, n, d->include);
+        rc = ef_buf_ok(&b) ? ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, b.data,
+                                           b.len, c->cfg->mqtt.telemetry_qos, false, smp->ts_ms)
+                           : -1;
+    }
     pthread_mutex_unlock(&d->lock);
-    if (rc == 0) {
+
+    if (alarm_changed)
+        ef_core_save_alarms(c);
+    if (nsend == 0) {
+        atomic_fetch_add_explicit(&c->suppressed, 1, memory_order_relaxed);
+    } else if (rc == 0) {
         atomic_fetch_add_explicit(&c->messages, 1, memory_order_relaxed);
     } else {
         atomic_fetch_add_explicit(&c->queue_errors, 1, memory_order_relaxed);
@@ -120,21 +101,17 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
     }
 }
 
-static void core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
-{
-    (void)ctx;
-    (void)index;
-    (void)ts_ms;
-    (void)answered;
-}
-
-static int dev_init(struct ef_core *c, struct core_dev *d, const char *name, int heartbeat_s)
+static int dev_init(struct ef_core *c, struct core_dev *d, const char *name, int heartbeat_s,
+                    int offline_after)
 {
     pthread_mutex_init(&d->lock, NULL);
     snprintf(d->name, sizeof d->name, "%s", name);
     snprintf(d->topic_telemetry, sizeof d->topic_telemetry, "%s/%s/telemetry/%s",
              c->cfg->mqtt.topic_prefix, c->cfg->gateway.id, name);
+    snprintf(d->topic_alarm, sizeof d->topic_alarm, "%s/%s/alarm/%s", c->cfg->mqtt.topic_prefix,
+             c->cfg->gateway.id, name);
     d->heartbeat_s = heartbeat_s;
+    d->offline_after = offline_after;
     d->payload = malloc(CORE_PAYLOAD_MAX);
     d->include = calloc(CORE_MAX_READINGS, sizeof *d->include);
     return d->payload && d->include ? 0 : -1;
@@ -147,6 +124,9 @@ struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q)
         return NULL;
     c->cfg = cfg;
     c->q = q;
+    pthread_mutex_init(&c->store_lock, NULL);
+    if (cfg->gateway.state_dir[0])
+        snprintf(c->store_path, sizeof c->store_path, "%s/alarms", cfg->gateway.state_dir);
     c->ndevs = cfg->ndevices + cfg->nserials;
     c->devs = calloc(c->ndevs ? c->ndevs : 1, sizeof *c->devs);
     if (!c->devs) {
@@ -155,17 +135,19 @@ struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q)
     }
     int rc = 0;
     for (size_t i = 0; i < cfg->ndevices; i++)
-        rc |= dev_init(c, &c->devs[i], cfg->devices[i].name, cfg->devices[i].heartbeat_s);
+        rc |= dev_init(c, &c->devs[i], cfg->devices[i].name, cfg->devices[i].heartbeat_s,
+                       cfg->devices[i].offline_after);
     for (size_t i = 0; i < cfg->nserials; i++)
         rc |= dev_init(c, &c->devs[cfg->ndevices + i], cfg->serials[i].name,
-                       cfg->serials[i].heartbeat_s);
+                       cfg->serials[i].heartbeat_s, cfg->serials[i].offline_after);
     c->sink.sample = core_on_sample;
-    c->sink.poll_result = core_on_poll;
+    c->sink.poll_result = ef_core_on_poll;
     c->sink.ctx = c;
     if (rc) {
         ef_core_free(c);
         return NULL;
     }
+    ef_core_load_alarms(c);
     return c;
 }
 
@@ -179,6 +161,7 @@ void ef_core_free(struct ef_core *c)
         free(c->devs[i].payload);
         free(c->devs[i].include);
     }
+    pthread_mutex_destroy(&c->store_lock);
     free(c->devs);
     free(c);
 }
