@@ -20,6 +20,7 @@ struct ef_port {
     int fd;
     struct sp_port *sp; /* libserialport backend only; owns fd */
     bool hangup;        /* the last poll() reported POLLHUP/POLLERR */
+    bool ready;         /* the last poll() said readable and nothing was read since */
 };
 
 const char *ef_port_backend_name(enum ef_port_backend b)
@@ -186,20 +187,24 @@ int ef_port_wait(struct ef_port *p, int wake_fd, int timeout_ms)
         return EF_PORT_WOKEN;
     if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
         p->hangup = true;
-    return fds[0].revents ? EF_PORT_READABLE : EF_PORT_TIMEOUT;
+    p->ready = fds[0].revents != 0;
+    return p->ready ? EF_PORT_READABLE : EF_PORT_TIMEOUT;
 }
 
+/* A raw tty with VMIN = VTIME = 0 answers read() with 0 both for "no data"
+ * and after an unplug, O_NONBLOCK or not. Only poll() tells them apart: a
+ * hang-up flag, or "readable" followed by nothing to read, means gone. */
 ssize_t ef_port_read(struct ef_port *p, void *buf, size_t cap)
 {
     ssize_t n = read(p->fd, buf, cap);
-    if (n > 0)
+    if (n > 0) {
+        p->ready = false;
         return n;
-    if (n == 0) {
-        errno = EIO; /* end of file on a tty: the other side hung up */
-        return -1;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        if (!p->hangup)
+    if (n < 0 && errno == EINTR)
+        return 0;
+    if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!p->hangup && !p->ready)
             return 0;
         errno = EIO;
     }

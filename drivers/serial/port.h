@@ -12,9 +12,11 @@
  *
  * I/O is ours in both backends: non-blocking read()/write() on the file
  * descriptor with poll(). This is on purpose: after an unplug read() returns
- * 0 or fails with EIO, which libserialport's read calls take for "no data"
- * and spin on. Here that is reported as EF_PORT_GONE, and the caller closes
- * the port and reopens it later.
+ * 0 or fails with EIO, and a raw tty also returns 0 for "no data", which
+ * libserialport's read calls cannot tell apart and spin on. Here poll()
+ * decides: POLLHUP/POLLERR, or "readable" followed by no data, means the port
+ * is gone; ef_port_read() then returns -1 and the caller closes the port and
+ * reopens it later.
  *
  * Not thread-safe: one port belongs to one sensor thread. Logs nothing;
  * errors are returned with a message in the caller's buffer. */
