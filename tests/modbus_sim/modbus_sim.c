@@ -1,0 +1,403 @@
+/* modbus_sim: a Modbus slave for tests and benchmarks, on libmodbus's
+ * server side (modbus_mapping_new, modbus_receive, modbus_reply,
+ * modbus_reply_exception).
+ *
+ *   modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) [options]
+ *     --unit N           answer as unit N (repeatable; default: unit 1)
+ *     --dead-unit N      unit N exists but never answers (repeatable)
+ *     --hole A-B         reads touching addresses A..B of any kind get
+ *                        "illegal data address" (repeatable)
+ *     --exception-at A   reads touching A get "slave device failure" (repeatable)
+ *     --late-ms N        answer every request N ms late
+ *     --baud-pace BAUD   answer at the pace of an 8N1 line at BAUD: the
+ *                        answer leaves (request + 3.5 + response) character
+ *                        times after the request began to arrive
+ *     --count-file PATH  rewritten after every request: "total N" then one
+ *                        "unit U N" line per unit (requests received)
+ * PORT 0 picks a free port and prints "port N" first. Once listening it
+ * prints "ready" (one line, flushed); on SIGTERM/SIGINT it prints
+ * "served N" and exits 0. Unknown unit ids get no answer, as on a real line.
+ * RTU frames are read here (libmodbus's RTU receive only accepts one unit
+ * id per context) and answered with modbus_reply on an RTU context whose
+ * unit id is switched per request.
+ *
+ * Register map of every unit (holding and input registers hold the same):
+ *   addr      content
+ *   0         the unit id
+ *   1         counter: requests received by this unit, this one included
+ *   2         ramp: (ms since start / 100) mod 1000
+ *   10        int16  -12345          (0xCFC7)
+ *   11        uint16 54321           (0xD431)
+ *   12        0xA5A5                 (bit points: bits 0,2,5,7,8,10,13,15 set)
+ *   20..27    int32  -123456789      in ABCD@20 DCBA@22 BADC@24 CDAB@26
+ *   30..37    uint32 3000000000      in ABCD@30 DCBA@32 BADC@34 CDAB@36
+ *   40..47    float32 3.14159274     in ABCD@40 DCBA@42 BADC@44 CDAB@46
+ *   50..65    int64  -1234567890123456789   ABCD@50 DCBA@54 BADC@58 CDAB@62
+ *   70..85    uint64 17375808098319191535   ABCD@70 DCBA@74 BADC@78 CDAB@82
+ *   90..105   float64 -2.718281828459045    ABCD@90 DCBA@94 BADC@98 CDAB@102
+ *   200..999  the address itself
+ *   1000..    none (illegal data address)
+ * Coil n is on when n % 3 == 0; discrete input n is on when n is odd.
+ * Orders as in drivers/modbus/decode.h (big-endian value bytes A B C D ...:
+ * ABCD as is, DCBA all bytes reversed, BADC bytes swapped in each word,
+ * CDAB word order reversed). */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <modbus.h>
+
+#include "sim_map.h"
+
+#define MAX_UNITS 16
+#define MAX_RANGES 16
+#define MAX_CONNS 32
+
+struct sim {
+    struct sim_unit units[MAX_UNITS];
+    int nunits;
+    int holes[MAX_RANGES][2];
+    int nholes;
+    int exc_at[MAX_RANGES];
+    int nexc;
+    int late_ms;
+    int pace_baud;
+    const char *count_file;
+    unsigned long long total;
+    int64_t start_ms;
+};
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    quit = 1;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_until_us(int64_t t)
+{
+    struct timespec ts = {t / 1000000, (long)(t % 1000000) * 1000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !quit)
+        ;
+}
+
+static void write_counts(const struct sim *s)
+{
+    if (!s->count_file)
+        return;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->count_file);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "total %llu\n", s->total);
+    for (int i = 0; i < s->nunits; i++)
+        fprintf(f, "unit %d %llu\n", s->units[i].id, s->units[i].requests);
+    fclose(f);
+    rename(tmp, s->count_file); /* readers never see a half-written file */
+}
+
+static bool touches(int addr, int nb, int lo, int hi)
+{
+    return addr <= hi && addr + nb - 1 >= lo;
+}
+
+/* Response length on an RTU line, for pacing. */
+static int rtu_response_len(int fc, int nb, int exception)
+{
+    if (exception)
+        return 5;
+    if (fc == 1 || fc == 2)
+        return 5 + (nb + 7) / 8;
+    if (fc == 3 || fc == 4)
+        return 5 + 2 * nb;
+    return 8;
+}
+
+/* Answers one request REQ (LEN bytes, unit id at REQ[HDR - 1]) on CTX.
+ * T0_US: when its first byte arrived. */
+static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, int hdr,
+                   int64_t t0_us)
+{
+    int unit = req[hdr - 1];
+    struct sim_unit *u = NULL;
+    for (int i = 0; i < s->nunits; i++)
+        if (s->units[i].id == unit)
+            u = &s->units[i];
+    if (!u)
+        return;
+    s->total++;
+    u->requests++;
+    write_counts(s);
+    if (u->dead)
+        return;
+    int fc = req[hdr];
+    int addr = (req[hdr + 1] << 8) | req[hdr + 2];
+    int nb = (fc == 5 || fc == 6) ? 1 : (req[hdr + 3] << 8) | req[hdr + 4];
+    int exception = 0;
+    for (int i = 0; i < s->nholes; i++)
+        if (touches(addr, nb, s->holes[i][0], s->holes[i][1]))
+            exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+    for (int i = 0; i < s->nexc && !exception; i++)
+        if (touches(addr, nb, s->exc_at[i], s->exc_at[i]))
+            exception = MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE;
+    sim_map_tick(u, (now_us() / 1000 - s->start_ms) / 100 % 1000);
+    int64_t due = t0_us + (int64_t)s->late_ms * 1000;
+    if (s->pace_baud > 0) {
+        int chars2 = 2 * len + 7 + 2 * rtu_response_len(fc, nb, exception); /* ×2: 3.5 */
+        due += (int64_t)chars2 * 10 * 1000000 / 2 / s->pace_baud;
+    }
+    sleep_until_us(due);
+    modbus_set_slave(ctx, unit);
+    if (exception)
+        modbus_reply_exception(ctx, req, (unsigned)exception);
+    else
+        modbus_reply(ctx, req, len, u->map);
+}
+
+struct conn {
+    int fd;
+    uint8_t buf[600];
+    int len;
+    int64_t first_us; /* arrival of the first byte of the pending frame */
+};
+
+/* Expected RTU frame length from its first bytes, 0 if not known yet,
+ * -1 if the function is not one we serve (junk: resynchronise). */
+static int rtu_frame_len(const uint8_t *b, int n)
+{
+    if (n < 2)
+        return 0;
+    int fc = b[1];
+    if (fc >= 1 && fc <= 6)
+        return 8;
+    if (fc == 15 || fc == 16)
+        return n < 7 ? 0 : 9 + b[6];
+    return -1;
+}
+
+static uint16_t crc16(const uint8_t *p, int n)
+{
+    uint16_t crc = 0xFFFF;
+    for (int i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+    }
+    return crc;
+}
+
+/* Reads what is there; answers every complete frame. Returns -1 when the
+ * peer is gone. */
+static int rtu_input(struct sim *s, modbus_t *ctx, struct conn *c)
+{
+    ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - (size_t)c->len);
+    if (r <= 0)
+        return (r < 0 && errno == EINTR) ? 0 : -1;
+    if (c->len == 0)
+        c->first_us = now_us();
+    c->len += (int)r;
+    for (;;) {
+        int want = rtu_frame_len(c->buf, c->len);
+        if (want < 0 || want > (int)sizeof c->buf) {
+            c->len = 0; /* junk */
+            return 0;
+        }
+        if (want == 0 || c->len < want)
+            return 0;
+        uint16_t crc = crc16(c->buf, want - 2);
+        if (c->buf[want - 2] == (crc & 0xFF) && c->buf[want - 1] == (crc >> 8)) {
+            modbus_set_socket(ctx, c->fd);
+            handle(s, ctx, c->buf, want, 1, c->first_us);
+        }
+        memmove(c->buf, c->buf + want, (size_t)(c->len - want));
+        c->len -= want;
+        c->first_us = now_us();
+    }
+}
+
+static int listen_on(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 16) < 0) {
+        perror("modbus_sim: listen");
+        exit(1);
+    }
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    if (port == 0)
+        printf("port %d\n", ntohs(a.sin_port));
+    return fd;
+}
+
+enum mode { MODE_TCP, MODE_RTU, MODE_RTU_OVER_TCP };
+
+/* The select loop over the listening socket (if any) and the connections. */
+static void serve(struct sim *s, enum mode mode, modbus_t *ctx, int lfd, struct conn *conns,
+                  int nconns)
+{
+    uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
+    while (!quit) {
+        fd_set rd;
+        FD_ZERO(&rd);
+        int maxfd = lfd;
+        if (lfd >= 0)
+            FD_SET(lfd, &rd);
+        for (int i = 0; i < nconns; i++) {
+            FD_SET(conns[i].fd, &rd);
+            if (conns[i].fd > maxfd)
+                maxfd = conns[i].fd;
+        }
+        struct timeval tv = {0, 100000};
+        if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
+            continue;
+        if (lfd >= 0 && FD_ISSET(lfd, &rd)) {
+            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0 && nconns < MAX_CONNS)
+                conns[nconns++] = (struct conn){.fd = fd};
+            else if (fd >= 0)
+                close(fd);
+        }
+        for (int i = 0; i < nconns; i++) {
+            if (!FD_ISSET(conns[i].fd, &rd))
+                continue;
+            int rc;
+            if (mode == MODE_TCP) {
+                modbus_set_socket(ctx, conns[i].fd);
+                int64_t t0 = now_us();
+                rc = modbus_receive(ctx, q);
+                if (rc > 0)
+                    handle(s, ctx, q, rc, 7, t0);
+            } else {
+                rc = rtu_input(s, ctx, &conns[i]);
+            }
+            if (rc < 0 && mode == MODE_RTU) {
+                struct timespec pause = {0, 10000000}; /* pty peer gone: don't spin */
+                nanosleep(&pause, NULL);
+            } else if (rc < 0) {
+                close(conns[i].fd);
+                conns[i--] = conns[--nconns];
+            }
+        }
+    }
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) "
+                    "[--unit N] [--dead-unit N] [--hole A-B] [--exception-at A] "
+                    "[--late-ms N] [--baud-pace BAUD] [--count-file PATH]\n");
+    exit(2);
+}
+
+static void add_unit(struct sim *s, int id, bool dead)
+{
+    if (s->nunits == MAX_UNITS || id < 0 || id > 247)
+        usage();
+    if (sim_map_init(&s->units[s->nunits], id) < 0) {
+        fprintf(stderr, "modbus_sim: out of memory\n");
+        exit(1);
+    }
+    s->units[s->nunits++].dead = dead;
+}
+
+int main(int argc, char **argv)
+{
+    static struct sim s;
+    enum mode mode = MODE_TCP;
+    const char *where = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            usage();
+        i++;
+        if (!strcmp(a, "--tcp") || !strcmp(a, "--rtu") || !strcmp(a, "--rtu-over-tcp")) {
+            mode = !strcmp(a, "--tcp") ? MODE_TCP : !strcmp(a, "--rtu") ? MODE_RTU
+                                                                          : MODE_RTU_OVER_TCP;
+            where = v;
+        } else if (!strcmp(a, "--unit") || !strcmp(a, "--dead-unit")) {
+            add_unit(&s, atoi(v), !strcmp(a, "--dead-unit"));
+        } else if (!strcmp(a, "--hole") && s.nholes < MAX_RANGES) {
+            if (sscanf(v, "%d-%d", &s.holes[s.nholes][0], &s.holes[s.nholes][1]) != 2)
+                usage();
+            s.nholes++;
+        } else if (!strcmp(a, "--exception-at") && s.nexc < MAX_RANGES) {
+            s.exc_at[s.nexc++] = atoi(v);
+        } else if (!strcmp(a, "--late-ms")) {
+            s.late_ms = atoi(v);
+        } else if (!strcmp(a, "--baud-pace")) {
+            s.pace_baud = atoi(v);
+        } else if (!strcmp(a, "--count-file")) {
+            s.count_file = v;
+        } else {
+            usage();
+        }
+    }
+    if (!where)
+        usage();
+    if (s.nunits == 0)
+        add_unit(&s, 1, false);
+    s.start_ms = now_us() / 1000;
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: select returns */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    write_counts(&s);
+
+    static struct conn conns[MAX_CONNS];
+    int nconns = 0;
+    int lfd = -1;
+    modbus_t *ctx;
+    if (mode == MODE_TCP) {
+        ctx = modbus_new_tcp("127.0.0.1", atoi(where));
+        lfd = listen_on(atoi(where));
+    } else if (mode == MODE_RTU_OVER_TCP) {
+        ctx = modbus_new_rtu("rtu-over-tcp", 9600, 'N', 8, 1); /* never connected */
+        lfd = listen_on(atoi(where));
+    } else {
+        ctx = modbus_new_rtu(where, 9600, 'N', 8, 1);
+        if (!ctx || modbus_connect(ctx) < 0) {
+            fprintf(stderr, "modbus_sim: cannot open %s: %s\n", where, modbus_strerror(errno));
+            return 1;
+        }
+        conns[nconns++] = (struct conn){.fd = modbus_get_socket(ctx)};
+    }
+    if (!ctx)
+        return 1;
+    printf("ready\n");
+    fflush(stdout);
+    serve(&s, mode, ctx, lfd, conns, nconns);
+    printf("served %llu\n", s.total);
+    if (mode == MODE_RTU) {
+        modbus_close(ctx);
+    } else {
+        for (int i = 0; i < nconns; i++)
+            close(conns[i].fd);
+        close(lfd);
+    }
+    modbus_free(ctx);
+    for (int i = 0; i < s.nunits; i++)
+        modbus_mapping_free(s.units[i].map);
+    return 0;
+}
