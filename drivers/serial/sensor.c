@@ -177,11 +177,15 @@ static void try_open(struct serial_sensor *s, int64_t now)
     ef_framer_reset(&s->framer);
 }
 
-/* Reads everything available. DISCARD drops it (stale input before a query). */
+/* Reads what is available, at most DRAIN_READS buffers so that a flooding
+ * port cannot starve the schedule or a stop request. DISCARD drops the bytes
+ * (stale input before a query). */
+#define DRAIN_READS 64
+
 static void drain(struct serial_sensor *s, bool discard)
 {
     unsigned char buf[512];
-    for (;;) {
+    for (int i = 0; i < DRAIN_READS; i++) {
         ssize_t n = ef_port_read(s->port, buf, sizeof buf);
         if (n == 0)
             return;
