@@ -215,18 +215,29 @@ struct ef_sink rec_sink(struct rec *r)
     return (struct ef_sink){.sample = rec_sample, .poll_result = rec_poll, .ctx = r};
 }
 
-bool rec_wait_polls(struct rec *r, size_t dev, size_t n)
+static bool rec_wait(struct rec *r, size_t dev, size_t n, bool answered)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 30;
     pthread_mutex_lock(&r->lock);
     int rc = 0;
-    while (r->dev[dev].polls < n && rc != ETIMEDOUT)
+    size_t *have = answered ? &r->dev[dev].answered : &r->dev[dev].polls;
+    while (*have < n && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&r->cond, &r->lock, &until);
-    bool ok = r->dev[dev].polls >= n;
+    bool ok = *have >= n;
     pthread_mutex_unlock(&r->lock);
     return ok;
+}
+
+bool rec_wait_polls(struct rec *r, size_t dev, size_t n)
+{
+    return rec_wait(r, dev, n, false);
+}
+
+bool rec_wait_answered(struct rec *r, size_t dev, size_t n)
+{
+    return rec_wait(r, dev, n, true);
 }
 
 const struct ef_value *rec_value(struct rec *r, size_t dev, const char *name)

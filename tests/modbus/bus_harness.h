@@ -66,6 +66,8 @@ struct ef_sink rec_sink(struct rec *r);
 /* Waits until device DEV has completed N polls; false after 30 s (a hang,
  * not a timing check). */
 bool rec_wait_polls(struct rec *r, size_t dev, size_t n);
+/* Waits until device DEV has had N answered polls; false after 30 s. */
+bool rec_wait_answered(struct rec *r, size_t dev, size_t n);
 /* The latest value of point NAME of DEV, or NULL if absent. */
 const struct ef_value *rec_value(struct rec *r, size_t dev, const char *name);
 
