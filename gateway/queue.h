@@ -66,7 +66,9 @@ int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_que
 
 /* Queues one message (copied). Alarms return only after fsync. Returns 0, or
  * a negative errno if an alarm could not be made durable (it is still kept in
- * memory and counted in disk_errors). */
+ * memory and counted in disk_errors). Also -EINVAL (bad class, QoS or NULL
+ * topic) and -EMSGSIZE (topic + payload over 64 KB less the record header;
+ * the message is not queued). */
 int ef_queue_push(struct ef_queue *q, enum ef_msg_class cls, const char *topic,
                   const void *payload, size_t len, int qos, bool retain, int64_t ts_ms);
 
@@ -83,7 +85,11 @@ void ef_queue_ack(struct ef_queue *q, struct ef_qmsg *m);
 void ef_queue_nack(struct ef_queue *q, struct ef_qmsg *m);
 
 /* Tells the queue whether the publisher is connected; while not connected,
- * telemetry older than flush_ms is spilled to disk at the next tick. */
+ * telemetry older than flush_ms is spilled to disk at the next tick. (So is
+ * telemetry the publisher left waiting that long while connected: it is
+ * falling behind. Telemetry taken and acked promptly never touches disk.)
+ * The publisher must nack what it has in flight when the link drops, so
+ * that those messages are spilled too. */
 void ef_queue_set_connected(struct ef_queue *q, bool connected);
 
 /* Housekeeping (spill by age, cursor writes, segment deletion). Call every

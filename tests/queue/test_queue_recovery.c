@@ -109,6 +109,10 @@ static void garbage_appended_is_cut(void)
         if (sizes[t] >= 24)
             memcpy(buf + len, orig, 12);
         reset_segment(dir, path, buf, len + sizes[t]);
+        struct ef_queue *q = open_q(dir);
+        CHECK_EQ(file_size(path), len); /* cut back at open */
+        CHECK_EQ(ef_queue_close(q), 0);
+        reset_segment(dir, path, buf, len + sizes[t]);
         expect_after_reopen(dir, (1u << N) - 1, 1);
     }
     free(buf);
