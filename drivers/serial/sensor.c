@@ -49,26 +49,17 @@ struct serial_sensor {
     struct ef_reading readings[EF_PARSED_MAX];
 };
 
-static const struct ef_point *find_point(const struct ef_serial *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->npoints; i++) {
-        if (strcmp(cfg->points[i].name, name) == 0)
-            return &cfg->points[i];
-    }
-    return NULL;
-}
-
 static void publish(struct serial_sensor *s, const struct ef_parsed *vals, int64_t ts)
 {
     if (vals->n == 0)
         return;
     for (size_t i = 0; i < vals->n; i++) {
-        const struct ef_point *p = find_point(s->cfg, vals->items[i].name);
+        const struct ef_point *p = ef_serial_point(s->cfg, vals->items[i].name);
         struct ef_value v = vals->items[i].value;
         if (p && p->scaled) {
             double raw = ef_value_as_double(&v);
             v.kind = EF_VAL_DOUBLE;
-            v.as.d = raw * p->scale + p->offset;
+            v.as.d = ef_value_scale(raw, p->scale, p->offset);
         }
         s->readings[i] = (struct ef_reading){.name = vals->items[i].name, .point = p, .value = v};
     }
