@@ -36,6 +36,10 @@ struct ef_value {
 /* The value as a double, for deadbands and alarm limits. */
 double ef_value_as_double(const struct ef_value *v);
 
+/* raw * scale + offset, exact where it can be: a scale of 1/k (0.1, 0.01)
+ * divides by k, so 2301 with scale 0.1 is the double nearest 230.1. */
+double ef_value_scale(double raw, double scale, double offset);
+
 struct ef_reading {
     const char *name;             /* point name; valid during the callback */
     const struct ef_point *point; /* its configuration, or NULL (unconfigured serial value) */

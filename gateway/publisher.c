@@ -130,12 +130,15 @@ static void on_connection_lost(void *ctx, char *cause)
 {
     struct ef_publisher *p = ctx;
     pthread_mutex_lock(&p->lock);
-    if (p->state == ST_UP) {
+    bool was_up = p->state == ST_UP;
+    if (was_up) {
         p->state = ST_DOWN;
         p->lost = true;
         p->stats.connection_lost++;
     }
     pthread_mutex_unlock(&p->lock);
+    if (!was_up)
+        return; /* our own disconnect at shutdown, or already handled */
     ef_warn("connection to %s lost%s%s", p->mqtt.uri, cause ? ": " : "", cause ? cause : "");
     ef_queue_set_connected(p->q, false);
     wake(p);
@@ -349,7 +352,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     }
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.sendWhileDisconnected = 0; /* the queue is the only buffer */
-    cro.maxBufferedMessages = 0;
+    cro.maxBufferedMessages = 1; /* paho refuses 0; unused while sendWhileDisconnected is off */
     cro.MQTTVersion = p->mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     int rc = MQTTAsync_createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
                                          MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);

@@ -28,7 +28,7 @@ static void finish_int(const struct ef_point *p, int64_t raw, struct ef_value *o
 {
     if (p->scaled) {
         out->kind = EF_VAL_DOUBLE;
-        out->as.d = (double)raw * p->scale + p->offset;
+        out->as.d = ef_value_scale((double)raw, p->scale, p->offset);
     } else {
         out->kind = EF_VAL_INT;
         out->as.i = raw;
@@ -39,7 +39,7 @@ static void finish_uint(const struct ef_point *p, uint64_t raw, struct ef_value 
 {
     if (p->scaled) {
         out->kind = EF_VAL_DOUBLE;
-        out->as.d = (double)raw * p->scale + p->offset;
+        out->as.d = ef_value_scale((double)raw, p->scale, p->offset);
     } else {
         out->kind = EF_VAL_UINT;
         out->as.u = raw;
@@ -78,7 +78,7 @@ int ef_decode_regs(const uint16_t *regs, const struct ef_point *p, struct ef_val
         memcpy(&f, &bits, sizeof f);
         if (p->scaled) {
             out->kind = EF_VAL_DOUBLE;
-            out->as.d = (double)f * p->scale + p->offset;
+            out->as.d = ef_value_scale((double)f, p->scale, p->offset);
         } else {
             out->kind = EF_VAL_FLOAT;
             out->as.f = f;
@@ -90,7 +90,7 @@ int ef_decode_regs(const uint16_t *regs, const struct ef_point *p, struct ef_val
         double d;
         memcpy(&d, &bits, sizeof d);
         out->kind = EF_VAL_DOUBLE;
-        out->as.d = p->scaled ? d * p->scale + p->offset : d;
+        out->as.d = p->scaled ? ef_value_scale(d, p->scale, p->offset) : d;
         return 0;
     }
     case EF_T_BOOL: /* a bool on a register needs `bit`; treat as "non-zero" */
