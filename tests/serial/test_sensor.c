@@ -127,6 +127,27 @@ static void nmea_exact_values_and_bad_checksums_never_delivered(void)
     rig_done(&r);
 }
 
+static void nmea_without_fix_gives_no_position(void)
+{
+    struct rig r;
+    rig_init(&r, EF_FMT_NMEA, 300);
+    const char *args[] = {"--mode", "nmea", "--period-ms", "100", "--nofix", NULL};
+    CHECK(sim_start(&r.sim, args) == 0);
+    rig_run(&r);
+    bool ok;
+    WAIT_FOR(ok, recorder_count(&r.rec) >= 3, WAIT_MS);
+    CHECK(ok);
+    ef_source_stop(r.src);
+    for (size_t i = 0; i < recorder_count(&r.rec); i++) {
+        struct rec_sample s = recorder_get(&r.rec, i);
+        CHECK_MSG(s.n == 2, "sample %zu has %zu values", i, s.n);
+        CHECK(value_is(&s, "fix", EF_VAL_INT, 0) && value_is(&s, "sats", EF_VAL_INT, 0));
+        CHECK(!rec_find(&s, "lat") && !rec_find(&s, "lon") && !rec_find(&s, "alt"));
+    }
+    CHECK(atomic_load(&r.ctr[NDEVICES].lines_rejected) == 0);
+    rig_done(&r);
+}
+
 static void check_kv_samples(struct rig *r, size_t from)
 {
     size_t n = recorder_count(&r->rec);
@@ -336,6 +357,7 @@ static const struct {
 } tests[] = {
 #define T(x) {#x, x}
     T(nmea_exact_values_and_bad_checksums_never_delivered),
+    T(nmea_without_fix_gives_no_position),
     T(kv_exact_values_survive_junk_and_overlong_lines),
     T(csv_exact_values_and_wrong_field_counts_rejected),
     T(query_sent_once_per_interval_and_answers_published),
