@@ -103,7 +103,9 @@ class Proc:
             self.p.wait()
             raise AssertionError(f"{self.argv[0]} did not exit within {timeout}s")
 
-    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+    def stop(self, sig=None, timeout=15.0):
+        # (a default of signal.SIGTERM here would see the method above, not the module)
+        sig = signal.SIGTERM if sig is None else sig
         if self.alive():
             self.signal(sig)
             try:
@@ -125,16 +127,20 @@ class Proc:
 class Broker:
     """mosquitto on a free loopback port, restartable on the same port."""
 
-    def __init__(self, tmp, port=None, extra_conf=""):
+    def __init__(self, tmp, port=None, extra_conf="", head_conf=""):
+        """EXTRA_CONF is appended (e.g. more listeners); HEAD_CONF goes
+        before the first listener (options such as per_listener_settings
+        that must come first)."""
         self.tmp = tmp
         self.port = port or free_port()
         self.extra = extra_conf
+        self.head = head_conf
         self.proc = None
         self.start()
 
     def start(self):
         conf = self.tmp.file(f"mosquitto-{self.port}.conf",
-                             f"listener {self.port} {HOST}\nallow_anonymous true\n"
+                             f"{self.head}listener {self.port} {HOST}\nallow_anonymous true\n"
                              f"user root\npersistence false\n"
                              f"max_queued_messages 100000\n{self.extra}")
         self.proc = Proc(["mosquitto", "-c", conf],
