@@ -233,9 +233,9 @@ void ef_plan_print(const struct ef_plan *plan, FILE *out)
     for (size_t i = 0; i < plan->nreads; i++) {
         const struct ef_plan_read *r = &plan->reads[i];
         bool bits = is_bit_kind(r->kind);
-        fprintf(out, "    %s %s %u..%u (%u %s):", r->hole ? "hole" : "read",
-                kind_name(r->kind), (unsigned)r->start,
-                (unsigned)r->start + r->count - 1, (unsigned)r->count, bits ? "bits" : "regs");
+        fprintf(out, "    %s %s %u..%u (%u %s%s):", r->hole ? "hole" : "read",
+                kind_name(r->kind), (unsigned)r->start, (unsigned)r->start + r->count - 1,
+                (unsigned)r->count, bits ? "bit" : "reg", r->count == 1 ? "" : "s");
         for (size_t k = r->first; k < r->first + r->n; k++)
             fprintf(out, " %s", plan->points[plan->order[k]].name);
         fputc('\n', out);

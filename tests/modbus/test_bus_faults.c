@@ -112,6 +112,36 @@ static void rtu_line_vanishes_and_returns(void)
     cfg_free(&cfg);
 }
 
+static void rs485_refused_by_pty_still_polls(void)
+{
+    struct child socat, sim;
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/a", tmpdir);
+    snprintf(b, sizeof b, "%s/b", tmpdir);
+    const char *args[] = {"--rtu", a, NULL};
+    CHECK(socat_start(&socat, tmpdir) == 0);
+    CHECK(sim_start(&sim, sim_path, args) == 0);
+    struct ef_config cfg = {0};
+    struct ef_bus bus = mk_bus("line", EF_BUS_RTU);
+    snprintf(bus.path, sizeof bus.path, "%s", b);
+    bus.rs485 = true; /* a pty refuses TIOCSRS485: warned, not fatal */
+    cfg_add_bus(&cfg, &bus);
+    struct ef_point pts[] = {mk_point("unit_id", H, 0, EF_T_UINT16, ABCD)};
+    cfg_add_device(&cfg, "meter", 0, 1, 20, pts, 1);
+    static struct ef_dev_counters counters[1];
+    static struct rec r;
+    struct ef_source *src = start_bus(&cfg, &r, counters);
+    CHECK(rec_wait_answered(&r, 0, 3));
+    ef_source_stop(src);
+    const struct ef_value *v = rec_value(&r, 0, "unit_id");
+    CHECK(v && v->kind == EF_VAL_UINT && v->as.u == 1);
+    CHECK_EQ_U(atomic_load(&counters[0].reopens), 0);
+    child_stop(&sim);
+    child_stop(&socat);
+    ef_source_destroy(src);
+    cfg_free(&cfg);
+}
+
 static void exception_leaves_points_out_after_retries(void)
 {
     struct child sim;
@@ -189,6 +219,8 @@ int main(int argc, char **argv)
         tcp_server_restart_reconnects();
     else if (!strcmp(s, "rtu_vanish"))
         rtu_line_vanishes_and_returns();
+    else if (!strcmp(s, "rs485"))
+        rs485_refused_by_pty_still_polls();
     else if (!strcmp(s, "exception"))
         exception_leaves_points_out_after_retries();
     else if (!strcmp(s, "skip"))

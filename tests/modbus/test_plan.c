@@ -235,7 +235,7 @@ static void test_print_lists_reads_and_point_names(void)
     FILE *f = open_memstream(&buf, &len);
     CHECK(ef_plan_print_device(&dev, &bus, f) == 2);
     fclose(f);
-    CHECK(strcmp(buf, "    read coil 3..3 (1 bits): relay\n"
+    CHECK(strcmp(buf, "    read coil 3..3 (1 bit): relay\n"
                       "    read holding 0..8 (9 regs): voltage current\n") == 0);
     if (buf)
         fputs(buf, stderr);
