@@ -1,10 +1,19 @@
 #include "gateway/mqtt_opts.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -132,4 +141,192 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg)
     snprintf(buf, sizeof buf, "%s (code %d%s%s)", what, reason >= 0x80 ? reason : code,
              msg ? ": " : "", msg ? msg : "");
     return buf;
+}
+
+/* ---- why a TLS connect failed ----
+ * paho reports every TLS failure as "TCP/TLS connect failure" (code -1),
+ * and OpenSSL's own text is the same "certificate verify failed" for an
+ * unknown CA and an expired certificate, and empty for a wrong host name
+ * (paho checks the name after the handshake). So the reason is found out
+ * by one handshake of our own with the same trust anchor, client
+ * certificate and host name, reading OpenSSL's verification result. */
+
+#define PROBE_TIMEOUT_MS 2000
+
+/* Splits "ssl://HOST:PORT[/path]" (HOST may be [v6]) into HOST and PORT. */
+static int split_host_port(const char *uri, char *host, size_t hlen, char *port, size_t plen)
+{
+    const char *s = strstr(uri, "://");
+    s = s ? s + 3 : uri;
+    const char *end;
+    if (*s == '[') {
+        end = strchr(++s, ']');
+        if (!end)
+            return -1;
+    } else {
+        end = s + strcspn(s, ":/");
+    }
+    if ((size_t)(end - s) >= hlen)
+        return -1;
+    snprintf(host, hlen, "%.*s", (int)(end - s), s);
+    if (*end == ']')
+        end++;
+    if (*end == ':')
+        snprintf(port, plen, "%.*s", (int)strcspn(end + 1, "/"), end + 1);
+    else
+        snprintf(port, plen, "%s", has_prefix(uri, "wss://") ? "443" : "8883");
+    return 0;
+}
+
+/* A TCP connection within PROBE_TIMEOUT_MS, left blocking with timeouts. */
+static int probe_connect(const char *host, const char *port, char *why, size_t wlen)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(why, wlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        err = errno;
+        if (err == EINPROGRESS) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            socklen_t sl = sizeof err;
+            if (poll(&pfd, 1, PROBE_TIMEOUT_MS) != 1)
+                err = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
+                err = errno;
+        }
+    }
+    freeaddrinfo(ai);
+    if (err) {
+        snprintf(why, wlen, "cannot reach %s port %s: %s", host, port, strerror(err));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct timeval tv = {.tv_sec = PROBE_TIMEOUT_MS / 1000,
+                         .tv_usec = (PROBE_TIMEOUT_MS % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void verify_sentence(long v, const char *host, char *why, size_t wlen)
+{
+    switch (v) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        snprintf(why, wlen, "the broker's certificate has expired");
+        break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        snprintf(why, wlen, "the broker's certificate is not valid yet (is the clock right?)");
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        snprintf(why, wlen, "the broker's certificate is signed by an unknown CA "
+                            "(not one in ca_file)");
+        break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        snprintf(why, wlen, "the broker's certificate is not valid for host name %s", host);
+        break;
+    default:
+        snprintf(why, wlen, "the broker's certificate was rejected: %s",
+                 X509_verify_cert_error_string(v));
+        break;
+    }
+}
+
+/* The TLS part of the probe on a connected FD; returns 0 if TLS is fine. */
+static int probe_tls(const struct ef_mqtt *m, int fd, const char *host, char *why, size_t wlen)
+{
+    int bad = -1;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    if (!ssl) {
+        snprintf(why, wlen, "cannot set up TLS");
+        goto out;
+    }
+    if (m->ca_file[0] ? SSL_CTX_load_verify_locations(ctx, m->ca_file, NULL) != 1
+                      : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        snprintf(why, wlen, "cannot load the CA certificates%s%s", m->ca_file[0] ? " from " : "",
+                 m->ca_file);
+        goto out;
+    }
+    if ((m->cert_file[0] && SSL_use_certificate_chain_file(ssl, m->cert_file) != 1) ||
+        (m->key_file[0] && SSL_use_PrivateKey_file(ssl, m->key_file, SSL_FILETYPE_PEM) != 1)) {
+        snprintf(why, wlen, "cannot load the client certificate or key (cert_file, key_file)");
+        goto out;
+    }
+    /* Handshake without aborting, then read what verification found. */
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+    X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+    if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
+        X509_VERIFY_PARAM_set1_host(vp, host, 0);
+        SSL_set_tlsext_host_name(ssl, host);
+    }
+    SSL_set_fd(ssl, fd);
+    ERR_clear_error();
+    int ok = SSL_connect(ssl) == 1;
+    long v = SSL_get_verify_result(ssl);
+    char buf[1];
+    if (ok && v == X509_V_OK && m->tls_verify) {
+        /* With TLS 1.3 a refused client certificate arrives as an alert
+         * after our side of the handshake: peek for it briefly. */
+        struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ok = SSL_peek(ssl, buf, 1) > 0 || SSL_get_error(ssl, 0) != SSL_ERROR_SSL;
+    }
+    if (!ok) {
+        unsigned long e = ERR_peek_last_error();
+        const char *r = e ? ERR_reason_error_string(e) : NULL;
+        if (r && strstr(r, "certificate required"))
+            snprintf(why, wlen, "the broker requires a client certificate (cert_file, key_file)");
+        else if (r && strstr(r, "certificate"))
+            snprintf(why, wlen, "the broker refused the TLS handshake: %s "
+                                "(is the client certificate signed by a CA it trusts?)", r);
+        else
+            snprintf(why, wlen, "the TLS handshake failed: %s", r ? r : "connection closed");
+    } else if (v != X509_V_OK && m->tls_verify) {
+        verify_sentence(v, host, why, wlen);
+    } else {
+        bad = 0;
+    }
+out:
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return bad;
+}
+
+static void tls_diagnose(const struct ef_mqtt_opts *o, char *why, size_t wlen)
+{
+    char host[256], port[16];
+    why[0] = '\0';
+    if (split_host_port(o->uri, host, sizeof host, port, sizeof port) != 0)
+        return;
+    int fd = probe_connect(host, port, why, wlen);
+    if (fd < 0)
+        return;
+    if (probe_tls(o->m, fd, host, why, wlen) == 0)
+        why[0] = '\0';
+    close(fd);
+}
+
+const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int code, int reason,
+                                             const char *msg)
+{
+    static _Thread_local char why[512];
+    if (!o->tls || code != MQTTASYNC_FAILURE)
+        return ef_mqtt_describe_failure(code, reason, msg);
+    tls_diagnose(o, why, sizeof why);
+    if (!why[0])
+        return ef_mqtt_describe_failure(code, reason, msg);
+    return why;
 }

@@ -36,4 +36,15 @@ void ef_mqtt_warn_insecure(const struct ef_mqtt_opts *o);
  * paho's message. Returns a pointer to a thread-local buffer. */
 const char *ef_mqtt_describe_failure(int code, int reason, const char *msg);
 
+/* Like ef_mqtt_describe_failure, but for a TLS connection that failed
+ * without a reason (paho code -1) it finds the reason itself: one TCP
+ * connect and TLS handshake of its own to the broker (at most ~4.5 s),
+ * with the same CA, client certificate and host name, giving e.g. "the
+ * broker's certificate has expired", "... signed by an unknown CA", "...
+ * not valid for host name H", "the broker requires a client certificate",
+ * "cannot reach H port P: Connection refused". Blocks while it probes:
+ * call it once per change of failure, not per retry. Thread-local result. */
+const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int code, int reason,
+                                             const char *msg);
+
 #endif
