@@ -107,7 +107,7 @@ static void connect_failed(struct ef_publisher *p, int code, int reason, const c
     /* Logged once per change of reason, not once per retry. */
     if (changed)
         ef_warn("cannot connect to %s: %s", p->mqtt.uri,
-                ef_mqtt_describe_failure(code, reason, msg));
+                ef_mqtt_describe_connect_failure(&p->opts, code, reason, msg));
     else
         ef_debug("connect to %s failed again", p->mqtt.uri);
     wake(p);
