@@ -2,10 +2,10 @@
 # Builds and runs the Modbus benchmarks and prints their figures:
 #   decode cost per point, requests per poll of config/demo.ini's devices,
 #   poll cycle vs wire time at 9600 baud (needs socat).
-# Usage: bench/modbus/run.sh [BUILD_DIR]   (default: build-modbus-bench)
+# Usage: bench/modbus/run.sh [BUILD_DIR]   (default: build-modbus)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$src/build-modbus-bench}
+build=${1:-$src/build-modbus}
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2 --target bench_modbus_decode bench_modbus_wire \
     bench_modbus_requests modbus_sim >/dev/null
