@@ -123,6 +123,9 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg)
 {
     static _Thread_local char buf[320];
     const char *what;
+    /* paho 1.3.12 hands an MQTT 5 CONNACK reason code over in CODE. */
+    if (reason < 0x80 && code >= 0x80 && code <= 0xFF)
+        reason = code;
     if (reason >= 0x80) {
         what = MQTTReasonCode_toString((enum MQTTReasonCodes)reason);
     } else {
