@@ -111,25 +111,46 @@ static void set_limits(struct ef_plan *plan, const struct ef_bus *bus)
     }
 }
 
+/* Merges sorted points into reads. A "group" is a run of points that
+ * overlap one another; a group is never torn apart, so a read may exceed the
+ * limits only when it serves a single group that is itself that wide. */
 static int merge(struct ef_plan *plan)
 {
     struct ef_plan_read cur = {0};
-    uint32_t end = 0;
+    uint32_t end = 0;       /* end of the current read */
+    size_t gfirst = 0;      /* first point of the current read's last group */
+    uint32_t gstart = 0;    /* its address */
+    uint32_t pre_end = 0;   /* end of the read before that group */
     bool open = false;
     for (size_t k = 0; k < plan->norder; k++) {
         const struct ef_point *p = &plan->points[plan->order[k]];
         uint32_t e = point_end(p);
-        if (open && p->kind == cur.kind) {
-            uint32_t new_end = e > end ? e : end;
-            bool near = p->address <= end || p->address - end <= plan->max_gap[p->kind];
-            /* Overlapping points must share a read even beyond max_regs,
-             * otherwise one of them could never be decoded whole. */
-            bool fits = new_end - cur.start <= plan->max_units[p->kind] || p->address < end;
-            if (near && fits) {
-                cur.n++;
-                end = new_end;
-                continue;
+        uint32_t new_end = e > end ? e : end;
+        unsigned max = plan->max_units[p->kind];
+        if (open && p->kind == cur.kind && p->address < end) { /* joins the last group */
+            if (new_end - cur.start > max && gfirst != cur.first) {
+                /* Too wide with the earlier groups: they go alone. */
+                struct ef_plan_read done = cur;
+                done.n = gfirst - cur.first;
+                done.count = (uint16_t)(pre_end - cur.start);
+                if (push_read(plan, &done) < 0)
+                    return -1;
+                cur.first = gfirst;
+                cur.start = (uint16_t)gstart;
+                cur.n = k - gfirst;
             }
+            cur.n++;
+            end = new_end;
+            continue;
+        }
+        if (open && p->kind == cur.kind && p->address - end <= plan->max_gap[p->kind] &&
+            new_end - cur.start <= max) { /* a new group in the same read */
+            pre_end = end;
+            gfirst = k;
+            gstart = p->address;
+            cur.n++;
+            end = new_end;
+            continue;
         }
         if (open) {
             cur.count = (uint16_t)(end - cur.start);
@@ -138,6 +159,8 @@ static int merge(struct ef_plan *plan)
         }
         cur = (struct ef_plan_read){.kind = p->kind, .start = p->address, .first = k, .n = 1};
         end = e;
+        gfirst = k;
+        gstart = p->address;
         open = true;
     }
     if (open) {

@@ -165,6 +165,25 @@ static void test_overlapping_points_share_a_read(void)
     ef_plan_free(&plan);
 }
 
+static void test_overlap_group_crossing_max_regs_moves_to_its_own_read(void)
+{
+    struct ef_point pts[] = {
+        P("a", EF_REG_HOLDING, 0, EF_T_UINT16),
+        P("b", EF_REG_HOLDING, 120, EF_T_FLOAT64), /* 120..123 fits with a */
+        P("c", EF_REG_HOLDING, 122, EF_T_FLOAT64), /* overlaps b, ends at 125 */
+    };
+    struct ef_bus bus = bus_with(200, 125);
+    struct ef_plan plan;
+    CHECK(ef_plan_build(&plan, pts, 3, &bus) == 0);
+    CHECK_EQ_U(plan.nreads, 2);
+    CHECK_EQ_U(plan.reads[0].start, 0);
+    CHECK_EQ_U(plan.reads[0].count, 1);
+    CHECK_EQ_U(plan.reads[1].start, 120);
+    CHECK_EQ_U(plan.reads[1].count, 6);
+    CHECK_EQ_U(plan.reads[1].n, 2);
+    ef_plan_free(&plan);
+}
+
 static void test_register_kinds_are_read_separately(void)
 {
     struct ef_point pts[] = {
@@ -250,6 +269,7 @@ int main(void)
     test_register_reads_never_exceed_125();
     test_bit_reads_never_exceed_2000();
     test_overlapping_points_share_a_read();
+    test_overlap_group_crossing_max_regs_moves_to_its_own_read();
     test_register_kinds_are_read_separately();
     test_split_halves_a_read_until_single_groups();
     test_print_lists_reads_and_point_names();
