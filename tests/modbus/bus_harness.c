@@ -179,6 +179,8 @@ static void rec_sample(void *ctx, const struct ef_sample *s)
     pthread_mutex_lock(&r->lock);
     struct rec_dev *d = &r->dev[s->source_index];
     d->samples++;
+    if (r->valid && !r->valid(s))
+        r->bad++;
     d->nvalues = 0;
     for (size_t i = 0; i < s->nreadings && i < REC_MAX_POINTS; i++) {
         snprintf(d->names[i], sizeof d->names[i], "%s", s->readings[i].name);

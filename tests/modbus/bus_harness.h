@@ -58,6 +58,9 @@ struct rec {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct ef_dev_counters *counters;
+    /* Optional: called on every sample; false counts it in `bad`. */
+    bool (*valid)(const struct ef_sample *s);
+    size_t bad;
     struct rec_dev dev[REC_MAX_DEV];
 };
 

@@ -180,6 +180,57 @@ static void exception_leaves_points_out_after_retries(void)
     cfg_free(&cfg);
 }
 
+/* unit_id (1) and reg200 (200): a stale answer taken for the next request
+ * would swap them. */
+static bool late_sample_valid(const struct ef_sample *s)
+{
+    for (size_t i = 0; i < s->nreadings; i++) {
+        uint64_t want = strcmp(s->readings[i].name, "unit_id") ? 200 : 1;
+        if (s->readings[i].value.kind != EF_VAL_UINT || s->readings[i].value.as.u != want)
+            return false;
+    }
+    return true;
+}
+
+static void late_answer_is_flushed_not_taken_for_the_next(void)
+{
+    struct child socat, sim;
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/a", tmpdir);
+    snprintf(b, sizeof b, "%s/b", tmpdir);
+    const char *args[] = {"--rtu", a, "--late-ms", "150", "--late-every", "3", NULL};
+    CHECK(socat_start(&socat, tmpdir) == 0);
+    CHECK(sim_start(&sim, sim_path, args) == 0);
+    struct ef_config cfg = {0};
+    struct ef_bus bus = mk_bus("line", EF_BUS_RTU);
+    snprintf(bus.path, sizeof bus.path, "%s", b);
+    bus.timeout_ms = 100;
+    bus.retries = 2;
+    cfg_add_bus(&cfg, &bus);
+    struct ef_point pts[] = {mk_point("unit_id", H, 0, EF_T_UINT16, ABCD),
+                             mk_point("reg200", H, 200, EF_T_UINT16, ABCD)};
+    cfg_add_device(&cfg, "meter", 0, 1, 20, pts, 2);
+    static struct ef_dev_counters counters[1];
+    static struct rec r;
+    rec_init(&r, counters);
+    r.valid = late_sample_valid;
+    struct ef_sink sink = rec_sink(&r);
+    struct ef_source *src = ef_modbus_bus_new(&cfg, 0, &sink, counters);
+    CHECK(src && ef_source_start(src) == 0);
+    CHECK(rec_wait_polls(&r, 0, 8));
+    ef_source_stop(src);
+    CHECK(atomic_load(&counters[0].timeouts) >= 2);
+    CHECK_EQ_U(r.bad, 0);
+    pthread_mutex_lock(&r.lock);
+    CHECK(r.dev[0].samples >= 8);
+    CHECK_EQ_U(r.dev[0].answered, r.dev[0].polls); /* the retries got through */
+    pthread_mutex_unlock(&r.lock);
+    child_stop(&sim);
+    child_stop(&socat);
+    ef_source_destroy(src);
+    cfg_free(&cfg);
+}
+
 static void slow_device_skips_cycles_instead_of_queueing(void)
 {
     struct child sim;
@@ -223,6 +274,8 @@ int main(int argc, char **argv)
         rs485_refused_by_pty_still_polls();
     else if (!strcmp(s, "exception"))
         exception_leaves_points_out_after_retries();
+    else if (!strcmp(s, "late"))
+        late_answer_is_flushed_not_taken_for_the_next();
     else if (!strcmp(s, "skip"))
         slow_device_skips_cycles_instead_of_queueing();
     else

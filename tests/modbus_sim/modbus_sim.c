@@ -9,6 +9,7 @@
  *                        "illegal data address" (repeatable)
  *     --exception-at A   reads touching A get "slave device failure" (repeatable)
  *     --late-ms N        answer every request N ms late
+ *     --late-every K     ... only every K-th request received (default 1)
  *     --baud-pace BAUD   answer at the pace of an 8N1 line at BAUD: the
  *                        answer leaves (request + 3.5 + response) character
  *                        times after the request began to arrive
@@ -69,6 +70,7 @@ struct sim {
     int exc_at[MAX_RANGES];
     int nexc;
     int late_ms;
+    int late_every;
     int pace_baud;
     const char *count_file;
     unsigned long long total;
@@ -158,7 +160,8 @@ static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, in
         if (touches(addr, nb, s->exc_at[i], s->exc_at[i]))
             exception = MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE;
     sim_map_tick(u, (now_us() / 1000 - s->start_ms) / 100 % 1000);
-    int64_t due = t0_us + (int64_t)s->late_ms * 1000;
+    bool late = s->late_every <= 1 || s->total % (unsigned long long)s->late_every == 0;
+    int64_t due = t0_us + (late ? (int64_t)s->late_ms * 1000 : 0);
     if (s->pace_baud > 0) {
         int chars2 = 2 * len + 7 + 2 * rtu_response_len(fc, nb, exception); /* ×2: 3.5 */
         due += (int64_t)chars2 * 10 * 1000000 / 2 / s->pace_baud;
@@ -306,7 +309,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) "
                     "[--unit N] [--dead-unit N] [--hole A-B] [--exception-at A] "
-                    "[--late-ms N] [--baud-pace BAUD] [--count-file PATH]\n");
+                    "[--late-ms N] [--late-every K] [--baud-pace BAUD] [--count-file PATH]\n");
     exit(2);
 }
 
@@ -346,6 +349,8 @@ int main(int argc, char **argv)
             s.exc_at[s.nexc++] = atoi(v);
         } else if (!strcmp(a, "--late-ms")) {
             s.late_ms = atoi(v);
+        } else if (!strcmp(a, "--late-every")) {
+            s.late_every = atoi(v);
         } else if (!strcmp(a, "--baud-pace")) {
             s.pace_baud = atoi(v);
         } else if (!strcmp(a, "--count-file")) {
