@@ -159,12 +159,14 @@ class Sim:
         q = self.query
         while q in self.rx:
             self.rx = self.rx[self.rx.index(q) + len(q):]
+            # Counted before answering, so whoever sees the answer also sees the count.
             self.queries += 1
+            if not self.a.silent:
+                self.answers += 1
+            self.write_stats()
             if not self.a.silent:
                 for line in self.lines():
                     self.send(line)
-                self.answers += 1
-            self.write_stats()
         self.rx = self.rx[-len(q):] if len(self.rx) > len(q) else self.rx
 
     # --- main loop -----------------------------------------------------
