@@ -75,6 +75,7 @@ def wrong_password_then_fixed(tmp, cleanup, version, reasons):
     lines = [ln for ln in gw.output().splitlines() if "cannot connect" in ln]
     assert len(lines) == 1, gw.output()
     assert any(r in lines[0] for r in reasons), lines[0]
+    print(lines[0])
     assert not sub.all(TELEMETRY) and not sub.all(STATUS)
     assert_secret_hidden(gw, wrong)
     # The broker now accepts that password: the gateway's next retry gets in.
