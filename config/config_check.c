@@ -8,7 +8,10 @@
 #include "config/config_build.h"
 #include "config/config_value.h"
 
-#define ITEMS(b, kind) for (struct ef_item *it = (b)->items[kind]; it < (b)->items[kind] + (b)->n[kind]; it++)
+/* A kind with no sections has items == NULL, and NULL + 0 is undefined. */
+#define ITEMS(b, kind)                                                                   \
+    for (struct ef_item *it = (b)->items[kind], *it_end_ = it ? it + (b)->n[kind] : it; \
+         it != it_end_; it++)
 
 static void check_gateway_mqtt(struct ef_build *b)
 {
