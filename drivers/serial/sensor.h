@@ -29,7 +29,7 @@
  * written), timeouts, errors (port losses, write errors, skipped kv pairs or
  * csv fields), lines_rejected (bad checksum, wrong field count, junk inside a
  * line, no valid kv pair), lines_overlong, readings (values delivered), skipped,
- * reopens (successful opens after a loss or a failed first open).
+ * reopens (successful opens after the first one, i.e. recoveries).
  *
  * The source's source_index is cfg->ndevices + serial_index; alive_ms is
  * refreshed at least every second. */
