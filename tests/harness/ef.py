@@ -24,6 +24,12 @@ import time
 
 HOST = "127.0.0.1"
 
+# Set by scripts/valgrind.sh: a command put in front of every edgeferry the
+# harness starts (e.g. "valgrind --log-file=..."), and a factor for every
+# timeout, since a program under valgrind runs tens of times slower.
+WRAPPER = os.environ.get("EF_WRAPPER", "").split()
+TIME_SCALE = float(os.environ.get("EF_TIME_SCALE", "") or 1)
+
 
 def env_path(name, default=None):
     v = os.environ.get(name, default)
@@ -39,6 +45,7 @@ def free_port():
 
 
 def wait_until(pred, timeout=10.0, step=0.02, what="condition"):
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         v = pred()
@@ -96,6 +103,7 @@ class Proc:
             self.p.send_signal(sig)
 
     def wait(self, timeout=15.0):
+        timeout *= TIME_SCALE
         try:
             return self.p.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -106,6 +114,7 @@ class Proc:
     def stop(self, sig=None, timeout=15.0):
         # (a default of signal.SIGTERM here would see the method above, not the module)
         sig = signal.SIGTERM if sig is None else sig
+        timeout *= TIME_SCALE
         if self.alive():
             self.signal(sig)
             try:
@@ -231,7 +240,7 @@ class Gateway:
         self.env.pop("STATE_DIRECTORY", None)
         if extra_env:
             self.env.update(extra_env)
-        self.wrapper = wrapper or []
+        self.wrapper = list(wrapper) if wrapper else list(WRAPPER)
         self.proc = None
         self.runs = 0
 
@@ -256,8 +265,8 @@ class Gateway:
 
 
 def run_edgeferry(args, timeout=20):
-    r = subprocess.run([env_path("EF_BIN")] + args, capture_output=True, text=True,
-                       timeout=timeout)
+    r = subprocess.run(WRAPPER + [env_path("EF_BIN")] + args, capture_output=True, text=True,
+                       timeout=timeout * TIME_SCALE)
     return r.returncode, r.stdout, r.stderr
 
 
@@ -398,6 +407,9 @@ class Test:
                         c()
                     except Exception:  # noqa: BLE001
                         pass
-                tmp.cleanup()
+                if os.environ.get("EF_KEEP_TMP"):
+                    print(f"kept {tmp.path}")
+                else:
+                    tmp.cleanup()
         print(f"{passed} passed, {failed} failed", flush=True)
         return 0 if failed == 0 and passed > 0 else 1
