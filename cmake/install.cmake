@@ -84,7 +84,14 @@ endif()
 # Runtime library dependencies are computed by dpkg-shlibdeps. For a cross
 # build it must look up the target's libraries (installed as multiarch
 # packages); cross.sh runs cpack with DEB_HOST_ARCH set for that.
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+if(EF_CROSS_SYSROOT)
+  # Libraries unpacked into a sysroot are unknown to dpkg: name them. These
+  # are the dependencies dpkg-shlibdeps computes for the native build.
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.34), libinih1 (>= 40), libmodbus5 (>= 3.0.2), \
+libpaho-mqtt1.3 (>= 1.3.0), libserialport0, libssl3 (>= 3.0.0), libsystemd0")
+else()
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mosquitto-clients")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/systemd/debian/conffiles

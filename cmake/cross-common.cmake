@@ -1,0 +1,47 @@
+# Shared part of the cross toolchain files. Expects EF_TRIPLET (GNU triplet,
+# also Debian's multiarch directory), EF_QEMU (qemu-user binary) and
+# EF_DEB_ARCH (Debian architecture name) to be set by the including file.
+#
+# Libraries come from Debian multiarch packages (libmodbus-dev:arm64, ...),
+# installed under /usr/lib/${EF_TRIPLET} next to the host's own. When the
+# environment variable EF_CROSS_SYSROOT names a directory, the target's
+# packages were unpacked there instead (dpkg -x), for hosts where multiarch
+# installation is impossible (e.g. a mirror whose security index for that
+# architecture lags, so package versions differ between architectures).
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_C_COMPILER ${EF_TRIPLET}-gcc)
+set(CMAKE_LIBRARY_ARCHITECTURE ${EF_TRIPLET})
+
+if(DEFINED ENV{EF_CROSS_SYSROOT} AND NOT "$ENV{EF_CROSS_SYSROOT}" STREQUAL "")
+  set(EF_CROSS_SYSROOT $ENV{EF_CROSS_SYSROOT})
+endif()
+
+if(EF_CROSS_SYSROOT)
+  set(CMAKE_FIND_ROOT_PATH ${EF_CROSS_SYSROOT} /usr/${EF_TRIPLET})
+  set(ENV{PKG_CONFIG_SYSROOT_DIR} ${EF_CROSS_SYSROOT})
+  set(ENV{PKG_CONFIG_LIBDIR}
+      "${EF_CROSS_SYSROOT}/usr/lib/${EF_TRIPLET}/pkgconfig:${EF_CROSS_SYSROOT}/usr/share/pkgconfig")
+  # The unpacked libraries' own dependencies (libssl for paho, ...) are found
+  # by the linker only through -rpath-link.
+  set(CMAKE_EXE_LINKER_FLAGS_INIT
+      "-Wl,-rpath-link,${EF_CROSS_SYSROOT}/usr/lib/${EF_TRIPLET}:${EF_CROSS_SYSROOT}/lib/${EF_TRIPLET}")
+  set(CMAKE_C_FLAGS_INIT "-I${EF_CROSS_SYSROOT}/usr/include/${EF_TRIPLET}")
+else()
+  # Multiarch: headers in /usr/include, libraries in /usr/lib/${EF_TRIPLET};
+  # the C library and loader come with the cross compiler in /usr/${EF_TRIPLET}.
+  set(CMAKE_FIND_ROOT_PATH / /usr/${EF_TRIPLET})
+  set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${EF_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
+endif()
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# binfmt_misc is not relied on: target programs (tests) run through qemu,
+# which finds the loader in /usr/${EF_TRIPLET} and the multiarch libraries in
+# the usual places (QEMU_LD_PREFIX plus LD_LIBRARY_PATH for a sysroot).
+set(CMAKE_CROSSCOMPILING_EMULATOR ${EF_QEMU} -L /usr/${EF_TRIPLET})
+if(EF_CROSS_SYSROOT)
+  list(APPEND CMAKE_CROSSCOMPILING_EMULATOR -E
+       "LD_LIBRARY_PATH=${EF_CROSS_SYSROOT}/usr/lib/${EF_TRIPLET}:${EF_CROSS_SYSROOT}/lib/${EF_TRIPLET}")
+endif()
