@@ -72,6 +72,8 @@ static void settle(struct ticket *t, bool ok)
     pthread_mutex_unlock(&p->lock);
     if (!m)
         return;
+    ef_debug("mqtt: message %llu on %s %s", (unsigned long long)m->id, m->topic,
+             ok ? "delivered" : "failed, kept for resending");
     if (ok)
         ef_queue_ack(p->q, m);
     else
@@ -171,6 +173,8 @@ static void reclaim(struct ef_publisher *p)
     p->inflight = 0;
     p->stats.resent += n;
     pthread_mutex_unlock(&p->lock);
+    if (n)
+        ef_debug("mqtt: %zu message(s) in flight given back to the queue", n);
     for (size_t i = 0; i < n; i++)
         ef_queue_nack(p->q, back[i]);
 }
@@ -352,7 +356,9 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     }
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.sendWhileDisconnected = 0; /* the queue is the only buffer */
-    cro.maxBufferedMessages = 1; /* paho refuses 0; unused while sendWhileDisconnected is off */
+    /* paho counts PUBLISH commands not yet written against this cap even while
+     * connected (MQTTAsync_send): leave room for the window, birth and stats. */
+    cro.maxBufferedMessages = EF_PUB_WINDOW + 16;
     cro.MQTTVersion = p->mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     int rc = MQTTAsync_createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
                                          MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
