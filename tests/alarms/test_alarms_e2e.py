@@ -4,7 +4,6 @@ mosquitto behind a cuttable TCP proxy, a scripted kv sensor on a pty (the
 test chooses every value) and the Modbus simulator. The tests read what
 reaches the broker."""
 import json
-import signal
 
 import ef
 from alarm_util import (ModbusSim, ScriptedSensor, ini, jsons, main, retained, sensor_section,
@@ -29,6 +28,14 @@ def start(tmp, cleanup, body, mqtt_extra="", proxy=False, sub_qos=2,
     sub = ef.Subscriber(broker.port, ["edgeferry/gw1/#"], tmp, qos=sub_qos); cleanup(sub.stop)
     gw = ef.Gateway(tmp, ini(tmp, port, body, mqtt_extra, gw_extra)).start(); cleanup(gw.stop)
     return broker, px, sub, gw
+
+
+def distinct(payloads):
+    out = []
+    for p in payloads:
+        if p not in out:
+            out.append(p)
+    return out
 
 
 def telemetry_ts(sub, value):
@@ -66,13 +73,9 @@ def outage_case(tmp, cleanup, cut_mode):
     assert act["ts"] < clr["ts"]
     for m in sub.all(ALARM_V):
         assert m["qos"] == 2, m
-    # Alarms go ahead of telemetry: both reached the subscriber before the
-    # telemetry of the reading that cleared the alarm.
-    msgs = sub.all()
-    idx = {m["payload"]: i for i, m in enumerate(msgs)}
-    first_44 = min(i for i, m in enumerate(msgs)
-                   if m["topic"] == TEL and json.loads(m["payload"])["values"].get("v") == 44)
-    assert idx[sub.all(ALARM_V)[1]["payload"]] < first_44
+    # (No check of alarms against telemetry order at the subscriber: mosquitto
+    # forwards a QoS 2 message only at PUBREL, so QoS 0 telemetry sent just
+    # after it can overtake it on the way to subscribers.)
     assert len(sub.all(TEL)) > n_before
     # A new subscriber sees the final state, retained.
     got = retained(broker.port, ALARM_V)
@@ -205,8 +208,12 @@ def restart_while_limit_alarm_active_does_not_raise_it_again(tmp, cleanup):
     sub.wait_count(TEL, n + 4)  # the restarted gateway read 70 four times
     sensor.set("v=10")
     wait_json(sub, ALARM_V, lambda p: p["state"] == "cleared")
-    assert states(sub, ALARM_V) == [("active", "high", 70), ("cleared", "high", 10)], \
-        states(sub, ALARM_V)
+    # The restarted core raised nothing; the queue may deliver the first
+    # "active" twice if it was stopped before the broker's ack arrived (at
+    # least once: same message, same ts), never a new one.
+    assert "high active" not in gw.output(), gw.output()
+    assert [(p["state"], p["value"]) for p in distinct(jsons(sub, ALARM_V))] == \
+        [("active", 70), ("cleared", 10)], jsons(sub, ALARM_V)
     got = retained(broker.port, ALARM_V)
     assert got and got[1] and got[0]["state"] == "cleared", got
 
@@ -226,12 +233,8 @@ def limit_cleared_while_gateway_stopped_is_reported_after_restart(tmp, cleanup):
     assert clr["ts"] == min(telemetry_ts(sub, 12)), (clr, jsons(sub, TEL))
     # After SIGKILL the queue may deliver the unacknowledged "active" again
     # (at least once; same message, same ts), but never a new one.
-    distinct = []
-    for p in jsons(sub, ALARM_V):
-        if p not in distinct:
-            distinct.append(p)
-    assert [(p["state"], p["value"]) for p in distinct] == [("active", 70), ("cleared", 12)], \
-        jsons(sub, ALARM_V)
+    assert [(p["state"], p["value"]) for p in distinct(jsons(sub, ALARM_V))] == \
+        [("active", 70), ("cleared", 12)], jsons(sub, ALARM_V)
     got = retained(broker.port, ALARM_V)
     assert got and got[1] and got[0] == clr, got
 
@@ -251,10 +254,12 @@ def offline_alarm_survives_restart_and_clears_once_device_answers(tmp, cleanup):
     wait_json(sub, "edgeferry/gw1/stats",
               lambda p: p["devices"]["m"]["polls_failed"] >= 4,
               what="failed polls after the restart", after=n_stats)
-    assert [p["state"] for p in jsons(sub, topic)] == ["active"], jsons(sub, topic)
+    assert "offline after" not in gw.output(), gw.output()
+    assert [p["state"] for p in distinct(jsons(sub, topic))] == ["active"], jsons(sub, topic)
     sim.start()
     wait_json(sub, topic, lambda p: p["state"] == "cleared")
-    assert [p["state"] for p in jsons(sub, topic)] == ["active", "cleared"], jsons(sub, topic)
+    assert [p["state"] for p in distinct(jsons(sub, topic))] == ["active", "cleared"], \
+        jsons(sub, topic)
     got = retained(broker.port, topic)
     assert got and got[0]["state"] == "cleared", got
 

@@ -21,7 +21,7 @@ def start(tmp, cleanup, body, proxy=False):
     return broker, px, sub, gw
 
 
-def count_between(times_s, ts_ms, margin_ms=120):
+def count_between(times_s, ts_ms, margin_ms=200):
     """How many of TIMES_S (seconds) lie surely before TS_MS, and how many
     possibly before it: events within MARGIN_MS of the stats time may fall
     on either side of it."""
