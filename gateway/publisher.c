@@ -41,6 +41,8 @@ struct ef_publisher {
     enum pub_state state;
     bool lost;       /* connection lost: reclaim tickets, reconnect */
     bool need_birth; /* connected: publish "online" first */
+    bool ready;      /* birth sent on this connection: the queue may drain */
+    int64_t pause_until; /* after a failed send, wait a moment before the next */
     int connect_error;  /* last connect failure code, for logging once per change */
     struct ticket tickets[EF_PUB_TICKETS];
     size_t next_ticket;
@@ -64,10 +66,12 @@ static void settle(struct ticket *t, bool ok)
         t->live = false;
         t->m = NULL;
         p->inflight--;
-        if (ok)
+        if (ok) {
             p->stats.published++;
-        else
+        } else {
             p->stats.resent++;
+            p->pause_until = ef_mono_ms() + 100;
+        }
     }
     pthread_mutex_unlock(&p->lock);
     if (!m)
@@ -91,6 +95,7 @@ static void connected_ok(struct ef_publisher *p)
     pthread_mutex_lock(&p->lock);
     p->state = ST_UP;
     p->need_birth = true;
+    p->ready = false;
     p->stats.connects++;
     p->connect_error = 0;
     pthread_mutex_unlock(&p->lock);
@@ -135,6 +140,7 @@ static void on_connection_lost(void *ctx, char *cause)
     bool was_up = p->state == ST_UP;
     if (was_up) {
         p->state = ST_DOWN;
+        p->ready = false;
         p->lost = true;
         p->stats.connection_lost++;
     }
@@ -198,6 +204,10 @@ static int start_connect(struct ef_publisher *p)
 static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
 {
     pthread_mutex_lock(&p->lock);
+    /* Never reuse a live ticket: its message would be forgotten, neither
+     * acknowledged nor given back (at most EF_PUB_WINDOW are live). */
+    while (p->tickets[p->next_ticket].live)
+        p->next_ticket = (p->next_ticket + 1) % EF_PUB_TICKETS;
     struct ticket *t = &p->tickets[p->next_ticket];
     p->next_ticket = (p->next_ticket + 1) % EF_PUB_TICKETS;
     t->p = p;
@@ -225,6 +235,10 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
     if (rc != MQTTASYNC_SUCCESS) {
         ef_debug("send refused by paho (%d): message kept in the queue", rc);
         settle(t, false);
+        /* paho knows the connection is gone before its connectionLost
+         * callback runs: stop sending now instead of spinning on refusals. */
+        if (rc == MQTTASYNC_DISCONNECTED)
+            on_connection_lost(p, "paho reports the connection closed");
         return -1;
     }
     return 0;
@@ -278,7 +292,8 @@ static void pump(struct ef_publisher *p)
 {
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        bool room = p->state == ST_UP && p->inflight < EF_PUB_WINDOW;
+        bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
+                    ef_mono_ms() >= p->pause_until;
         pthread_mutex_unlock(&p->lock);
         if (!room || atomic_load(&p->stop))
             return;
@@ -320,10 +335,15 @@ static void *pub_thread(void *arg)
             next_attempt = now + backoff_ms(attempt++);
         }
         if (birth) {
+            /* Nothing of this connection is in flight yet (the pump waits
+             * for `ready`), so whatever is still live belongs to the old one. */
             attempt = 0;
-            reclaim(p); /* anything a previous connection left in flight */
+            reclaim(p);
             send_status(p, "online", false);
             ef_queue_set_connected(p->q, true);
+            pthread_mutex_lock(&p->lock);
+            p->ready = p->state == ST_UP;
+            pthread_mutex_unlock(&p->lock);
         }
         if (st == ST_UP && acks_stalled(p, now)) {
             ef_warn("no acknowledgement from %s for %d s: reconnecting", p->mqtt.uri,

@@ -143,6 +143,8 @@ class Broker:
         self.tmp = tmp
         self.port = port or free_port()
         self.extra = extra_conf
+        if os.environ.get("EF_BROKER_LOG"):  # every packet in the broker log, by hand
+            self.extra += "\nlog_type all\n"
         self.head = head_conf
         self.proc = None
         self.start()
@@ -234,6 +236,8 @@ class Gateway:
 
     def __init__(self, tmp, ini_text, name="gw", extra_env=None, wrapper=None):
         self.tmp = tmp
+        if os.environ.get("EF_DEBUG"):  # debug logs of every gateway, by hand
+            ini_text = ini_text.replace("[gateway]\n", "[gateway]\nlog_level = debug\n", 1)
         self.ini = tmp.file(f"{name}.ini", ini_text)
         self.name = name
         self.env = dict(os.environ)
