@@ -7,6 +7,9 @@ PKGS="build-essential cmake pkg-config python3
       mosquitto mosquitto-clients socat openssl clang valgrind"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# Node.js runs the aedes broker of the WebSocket tests; a machine that has
+# Node.js from elsewhere (with its own npm) keeps it.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 ARCH=$(dpkg --print-architecture)
 missing=""
 for p in $PKGS; do
