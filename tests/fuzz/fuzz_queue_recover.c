@@ -52,6 +52,12 @@ static void clear_dir(void)
     closedir(d);
 }
 
+static void remove_dir(void)
+{
+    clear_dir();
+    rmdir(dir);
+}
+
 /* Opens, takes every message (each checked), puts them all back, closes.
  * Returns how many were taken; that must be what recovery announced. */
 static uint64_t drain(void)
@@ -92,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *d = mkdtemp(strcat(dir, "-XXXXXX"));
         if (!d)
             abort();
+        atexit(remove_dir);
     }
     if (size < 3 || size > 1 << 18)
         return 0;
