@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""edgeferry end-to-end benchmark (issue 9): the real binary polling the
+Modbus simulator over TCP and publishing to a local mosquitto.
+
+Workload "steady": 10 devices x 100 uint16 points every 100 ms (10,000
+readings/s), one bus, one simulator process, telemetry QoS 0, stats every 1 s.
+
+Figures (each part can be run alone: bench.py BUILD PART...):
+  steady    CPU per reading: utime+stime from /proc/PID/stat (10 ms ticks) and
+            the sum of the threads' /proc/PID/task/*/schedstat run time (ns)
+            over WINDOW_S after WARMUP_S, divided by the readings the gateway
+            counted in that window (its stats `readings`); RSS steady (VmRSS at
+            the end, with RssAnon/RssFile) and peak (VmHWM); threads; MQTT
+            PUBLISH bytes per reading from what a subscriber received.
+  arenas    the same with MALLOC_ARENA_MAX unset, 1 and 2 (RSS factor).
+  startup   exec to the first telemetry message at a subscriber (median of
+            RUNS), and to the first stats/birth.
+  callgrind instructions per reading: the gateway runs under callgrind; after
+            a warm-up the counters are zeroed (callgrind_control -z), and
+            after a window dumped (callgrind_control -d); Ir of that dump /
+            readings published in it. The dump is annotated (inclusive).
+  maxrate   raises the load (devices x 125 points every 10 ms, on several
+            simulators/buses) until the gateway falls behind: any skipped
+            poll cycle, a queue that grows, or published readings below 98 %
+            of the readings due.
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import workload as wl  # noqa: E402
+
+ef = wl.ef
+WARMUP_S = float(os.environ.get("EF_BENCH_WARMUP_S", 3))
+WINDOW_S = float(os.environ.get("EF_BENCH_WINDOW_S", 20))
+
+
+def sched_ns(pid):
+    tot = 0
+    for p in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            with open(p) as f:
+                tot += int(f.read().split()[0])
+        except (OSError, ValueError):
+            pass
+    return tot
+
+
+def cpu_split(pid):
+    """(utime, stime) of PID in seconds, and the voluntary + involuntary
+    context switches summed over its threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    ctx = 0
+    for p in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            with open(p) as f:
+                for line in f:
+                    if "ctxt_switches" in line:
+                        ctx += int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+    return int(fields[11]) / tck, int(fields[12]) / tck, ctx
+
+
+def status_full(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem", "Threads", "VmSize"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+def flat_stats(s):
+    out = {}
+    for k, v in s.items():
+        if isinstance(v, dict):
+            for k2, v2 in flat_stats(v).items():
+                out[f"{k}.{k2}"] = v2
+        else:
+            out[k] = v
+    return out
+
+
+class Rig:
+    """Broker, simulators, subscriber and a gateway on a generated config."""
+
+    def __init__(self, build, sims=1, units=10, npoints=100, interval_ms=100, qos=0,
+                 env=None, wrapper=None, memory_kb=256):
+        self.build = build
+        self.tmp = ef.TempDir("ef-bench-")
+        self.broker = ef.Broker(self.tmp)
+        sim_bin = os.path.join(build, "tests/modbus_sim/modbus_sim")
+        self.sims, ports = [], []
+        for b in range(sims):
+            p, port = wl.start_sim(sim_bin, range(1, units + 1), self.tmp, f"sim{b}")
+            self.sims.append(p)
+            ports.append(port)
+        state = self.tmp.file("state")
+        os.makedirs(state)
+        self.ini = wl.make_ini("bench", self.broker.port, state, ports, units, npoints,
+                               interval_ms, stats_s=1, qos=qos, memory_kb=memory_kb)
+        self.qos = qos
+        self.sub = wl.LeanSub(self.broker.port, "edgeferry/bench", self.tmp, qos=qos)
+        os.environ["EF_BIN"] = os.path.join(build, "gateway/edgeferry")
+        self.gw = ef.Gateway(self.tmp, self.ini, name="bench", extra_env=env, wrapper=wrapper)
+        self.expected_rate = sims * units * npoints * 1000 / interval_ms
+
+    def start(self):
+        self.t_exec = time.monotonic()
+        self.gw.start()
+        return self
+
+    def stats_after(self, t):
+        """The first stats message that arrived after monotonic time T."""
+        def find():
+            with self.sub.lock:
+                for at, s in self.sub.stats:
+                    if at > t:
+                        return flat_stats(s)
+            return None
+        return ef.wait_until(find, 10, step=0.05, what="a stats message")
+
+    def stop(self):
+        if self.gw.proc:
+            self.gw.stop()
+        for p in self.sims:
+            wl.stop_sim(p)
+        self.sub.stop()
+        self.broker.stop()
+        self.tmp.cleanup()
+
+
+def measure_window(rig, window=WINDOW_S):
+    """CPU, readings and bytes over WINDOW seconds, bounded by two stats
+    messages so the readings come from the gateway's own counter."""
+    pid = rig.gw.proc.pid
+    s0 = rig.stats_after(time.monotonic())
+    c0, n0, sub0 = wl.proc_cpu_s(pid), sched_ns(pid), rig.sub.snapshot()
+    u0, k0, x0 = cpu_split(pid)
+    t0 = time.monotonic()
+    time.sleep(window)
+    s1 = rig.stats_after(time.monotonic())
+    c1, n1, sub1 = wl.proc_cpu_s(pid), sched_ns(pid), rig.sub.snapshot()
+    u1, k1, x1 = cpu_split(pid)
+    dt = time.monotonic() - t0
+    st = status_full(pid)
+    readings = s1["readings"] - s0["readings"]
+    skipped = sum(v for k, v in s1.items() if k.endswith(".skipped")) - \
+        sum(v for k, v in s0.items() if k.endswith(".skipped"))
+    sub_readings = sub1["readings"] - sub0["readings"]
+    return {
+        "seconds": dt, "readings": readings, "rate": readings / dt,
+        "cpu_ticks_us_per_reading": (c1 - c0) * 1e6 / max(readings, 1),
+        "cpu_sched_us_per_reading": (n1 - n0) / 1e3 / max(readings, 1),
+        "cpu_share": (n1 - n0) / 1e9 / dt,
+        "user_us_per_reading": (u1 - u0) * 1e6 / max(readings, 1),
+        "sys_us_per_reading": (k1 - k0) * 1e6 / max(readings, 1),
+        "ctx_per_message": (x1 - x0) / max(s1["published"] - s0["published"], 1),
+        "sub_readings": sub_readings, "sub_rate": sub_readings / dt,
+        "bytes_per_reading": (sub1["wire_bytes"] - sub0["wire_bytes"]) / max(sub_readings, 1),
+        "bytes_per_message": (sub1["wire_bytes"] - sub0["wire_bytes"])
+        / max(sub1["telemetry"] - sub0["telemetry"], 1),
+        "skipped": skipped,
+        "queue_msgs_start": s0.get("queue.memory_msgs", 0) + s0.get("queue.disk_msgs", 0),
+        "queue_msgs_end": s1.get("queue.memory_msgs", 0) + s1.get("queue.disk_msgs", 0),
+        "published": s1["published"] - s0["published"],
+        "spilled": s1.get("queue.spilled", 0) - s0.get("queue.spilled", 0),
+        "status": st,
+    }
+
+
+def steady(build, env=None, label="default"):
+    rig = Rig(build, env=env).start()
+    try:
+        rig.sub_wait_first = ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10,
+                                           what="first telemetry")
+        time.sleep(WARMUP_S)
+        m = measure_window(rig)
+    finally:
+        rig.stop()
+    st = m["status"]
+    print(f"[{label}] {m['rate']:.0f} readings/s over {m['seconds']:.1f} s "
+          f"(subscriber {m['sub_rate']:.0f}/s); CPU per reading "
+          f"{m['cpu_sched_us_per_reading']:.3f} us (schedstat), "
+          f"{m['cpu_ticks_us_per_reading']:.3f} us (/proc stat ticks: user "
+          f"{m['user_us_per_reading']:.3f} + system {m['sys_us_per_reading']:.3f}); CPU share "
+          f"{m['cpu_share'] * 100:.2f} %; {m['ctx_per_message']:.1f} context switches per "
+          f"published message", flush=True)
+    print(f"[{label}] RSS steady {st['VmRSS']} KiB (anon {st.get('RssAnon')}, file "
+          f"{st.get('RssFile')}, shmem {st.get('RssShmem')}), peak VmHWM {st['VmHWM']} KiB, "
+          f"VmSize {st['VmSize']} KiB, threads {st['Threads']}", flush=True)
+    print(f"[{label}] MQTT {m['bytes_per_reading']:.2f} bytes/reading "
+          f"({m['bytes_per_message']:.0f} bytes per PUBLISH); skipped {m['skipped']}, "
+          f"queue {m['queue_msgs_start']} -> {m['queue_msgs_end']} msgs", flush=True)
+    return m
+
+
+def arenas(build):
+    out = {}
+    for v in (None, "1", "2"):
+        env = {"MALLOC_ARENA_MAX": v} if v else None
+        out[v or "unset"] = steady(build, env=env, label=f"MALLOC_ARENA_MAX={v or 'unset'}")
+    return out
+
+
+def startup(build, runs=5):
+    firsts, stats_first = [], []
+    log_lines = []
+    for _ in range(runs):
+        rig = Rig(build)
+        try:
+            rig.start()
+            t = ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10, what="first telemetry")
+            firsts.append(t - rig.t_exec)
+            s = ef.wait_until(lambda: rig.sub.stats and rig.sub.stats[0][0], 10, what="stats")
+            stats_first.append(s - rig.t_exec)
+            log_lines = rig.gw.output().splitlines()[:6]
+        finally:
+            rig.stop()
+    print(f"start-up: exec -> first telemetry at the subscriber: median "
+          f"{statistics.median(firsts) * 1000:.1f} ms (min {min(firsts) * 1000:.1f}, max "
+          f"{max(firsts) * 1000:.1f}, {runs} runs); exec -> first stats "
+          f"{statistics.median(stats_first) * 1000:.1f} ms", flush=True)
+    print("  gateway log of the last run: " + " | ".join(log_lines), flush=True)
+    return firsts
+
+
+def callgrind(build, window=20):
+    outdir = os.environ.get("EF_CALLGRIND_DIR", "/tmp/ef-bench-callgrind")
+    shutil.rmtree(outdir, ignore_errors=True)
+    os.makedirs(outdir)
+    out = os.path.join(outdir, "callgrind.out")
+    wrapper = ["valgrind", "--tool=callgrind", "--dump-instr=no",
+               f"--callgrind-out-file={out}.%p", f"--log-file={outdir}/vg.log"]
+    rig = Rig(build, wrapper=wrapper).start()
+    try:
+        ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 60, what="first telemetry")
+        time.sleep(5)
+        pid = rig.gw.proc.pid
+        s0 = rig.stats_after(time.monotonic())
+        subprocess.run(["callgrind_control", "-z", str(pid)], check=True,
+                       capture_output=True)
+        s0b = rig.stats_after(time.monotonic())
+        time.sleep(window)
+        s1 = rig.stats_after(time.monotonic())
+        subprocess.run(["callgrind_control", "-d", "window", str(pid)], check=True,
+                       capture_output=True)
+        s1b = rig.stats_after(time.monotonic())
+        m_skipped = sum(v for k, v in s1b.items() if k.endswith(".skipped"))
+    finally:
+        rig.stop()
+    # readings in the window: between the zero and the dump; the stats
+    # before and after each bound them, take the mean of the two bounds
+    lo = s1["readings"] - s0b["readings"]
+    hi = s1b["readings"] - s0["readings"]
+    readings = (lo + hi) / 2
+    dumps = sorted(glob.glob(out + ".*"), key=os.path.getmtime)
+    dump = [d for d in dumps if re.search(r"\.\d+\.\d+$", d) or d.endswith(".1")]
+    dump = dump[0] if dump else dumps[0]
+    ir = None
+    with open(dump) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                ir = int(line.split()[1])
+    print(f"callgrind: {ir} instructions over {readings:.0f} readings (bounds {lo}..{hi}) "
+          f"= {ir / readings:.0f} instructions per reading; skipped cycles under callgrind "
+          f"{m_skipped}; dump {dump}", flush=True)
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", dump],
+                         capture_output=True, text=True).stdout
+    with open(os.path.join(outdir, "annotate-inclusive.txt"), "w") as f:
+        f.write(ann)
+    ann_self = subprocess.run(["callgrind_annotate", "--threshold=100", dump], capture_output=True, text=True).stdout
+    with open(os.path.join(outdir, "annotate-self.txt"), "w") as f:
+        f.write(ann_self)
+    for title, text in (("inclusive", ann), ("self", ann_self)):
+        print(f"top functions ({title}), instructions per reading:")
+        n = 0
+        for line in text.splitlines():
+            mm = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S.*)", line)
+            if not mm:
+                continue
+            cost = int(mm.group(1).replace(",", ""))
+            if cost == ir or "clone.S:clone" in line or "start_thread" in line:
+                continue
+            print(f"  {cost / readings:9.1f}  {mm.group(2):>5}%  {mm.group(3)[:110]}")
+            n += 1
+            if n >= 30:
+                break
+    return ir / readings
+
+
+def maxrate(build, levels=None, window=10):
+    """Each level: (simulators, units per simulator); 125 points every 10 ms."""
+    levels = levels or [(1, 2), (2, 4), (4, 4), (4, 6), (4, 8), (6, 8), (8, 8), (8, 12),
+                        (8, 16), (12, 16), (16, 16)]
+    best = None
+    for sims, units in levels:
+        rig = Rig(build, sims=sims, units=units, npoints=125, interval_ms=10).start()
+        try:
+            ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10, what="first telemetry")
+            time.sleep(WARMUP_S)
+            m = measure_window(rig, window)
+        finally:
+            rig.stop()
+        due = rig.expected_rate
+        grew = m["queue_msgs_end"] > m["queue_msgs_start"] + 100
+        ok = m["skipped"] == 0 and not grew and m["rate"] >= 0.98 * due
+        print(f"maxrate {sims} buses x {units} devices x 125 points / 10 ms: due {due:.0f}/s, "
+              f"read {m['rate']:.0f}/s, subscriber {m['sub_rate']:.0f}/s, skipped "
+              f"{m['skipped']}, queue {m['queue_msgs_start']}->{m['queue_msgs_end']} msgs "
+              f"({m['spilled']} spilled to disk), CPU "
+              f"{m['cpu_share'] * 100:.0f} % = {m['cpu_sched_us_per_reading']:.3f} us/reading, "
+              f"RSS {m['status']['VmRSS']} KiB, threads {m['status']['Threads']}: "
+              f"{'keeps up' if ok else 'FALLS BEHIND'}", flush=True)
+        if ok:
+            best = m["rate"]
+        else:
+            break
+    print(f"largest sustained: {best or 0:.0f} readings/s", flush=True)
+    return best
+
+
+def main():
+    build = sys.argv[1]
+    parts = sys.argv[2:] or ["steady", "arenas", "startup", "callgrind", "maxrate"]
+    print(f"edgeferry gateway benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{os.uname().nodename}, {os.cpu_count()} CPUs, build {build}", flush=True)
+    for p in parts:
+        {"steady": lambda: steady(build), "arenas": lambda: arenas(build),
+         "startup": lambda: startup(build), "callgrind": lambda: callgrind(build),
+         "maxrate": lambda: maxrate(build)}[p]()
+
+
+if __name__ == "__main__":
+    main()
