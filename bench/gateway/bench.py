@@ -19,17 +19,18 @@ Figures (each part can be run alone: bench.py BUILD PART...):
             a warm-up the counters are zeroed (callgrind_control -z), and
             after a window dumped (callgrind_control -d); Ir of that dump /
             readings published in it. The dump is annotated (inclusive).
+  steady-scaled, callgrind-scaled
+            the same with points 3..99 scaled by 0.1 (decimal JSON numbers).
+  perf      a perf cpu-clock sampling profile of "steady", kernel included.
   maxrate   raises the load (devices x 125 points every 10 ms, on several
             simulators/buses) until the gateway falls behind: any skipped
             poll cycle, a queue that grows, or published readings below 98 %
             of the readings due.
 """
 import glob
-import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -98,7 +99,7 @@ class Rig:
     """Broker, simulators, subscriber and a gateway on a generated config."""
 
     def __init__(self, build, sims=1, units=10, npoints=100, interval_ms=100, qos=0,
-                 env=None, wrapper=None, memory_kb=256):
+                 env=None, wrapper=None, memory_kb=256, scale=None):
         self.build = build
         self.tmp = ef.TempDir("ef-bench-")
         self.broker = ef.Broker(self.tmp)
@@ -111,7 +112,8 @@ class Rig:
         state = self.tmp.file("state")
         os.makedirs(state)
         self.ini = wl.make_ini("bench", self.broker.port, state, ports, units, npoints,
-                               interval_ms, stats_s=1, qos=qos, memory_kb=memory_kb)
+                               interval_ms, stats_s=1, qos=qos, memory_kb=memory_kb,
+                               scale=scale)
         self.qos = qos
         self.sub = wl.LeanSub(self.broker.port, "edgeferry/bench", self.tmp, qos=qos)
         os.environ["EF_BIN"] = os.path.join(build, "gateway/edgeferry")
@@ -182,8 +184,8 @@ def measure_window(rig, window=WINDOW_S):
     }
 
 
-def steady(build, env=None, label="default"):
-    rig = Rig(build, env=env).start()
+def steady(build, env=None, label="default", scale=None):
+    rig = Rig(build, env=env, scale=scale).start()
     try:
         rig.sub_wait_first = ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10,
                                            what="first telemetry")
@@ -216,36 +218,45 @@ def arenas(build):
     return out
 
 
-def startup(build, runs=5):
-    firsts, stats_first = [], []
+def startup(build, runs=10):
+    """Exec (Popen) to: the "connected" line in the gateway's log (polled
+    every 1 ms), the first telemetry message at the subscriber, the first
+    stats message (1 s period)."""
+    firsts, conns, stats_first = [], [], []
     log_lines = []
     for _ in range(runs):
         rig = Rig(build)
         try:
             rig.start()
+            c = ef.wait_until(lambda: "connected to" in rig.gw.output() and time.monotonic(),
+                              10, step=0.001, what="connected")
+            conns.append(c - rig.t_exec)
             t = ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10, what="first telemetry")
             firsts.append(t - rig.t_exec)
             s = ef.wait_until(lambda: rig.sub.stats and rig.sub.stats[0][0], 10, what="stats")
             stats_first.append(s - rig.t_exec)
-            log_lines = rig.gw.output().splitlines()[:6]
+            log_lines = rig.gw.output().splitlines()[:3]
         finally:
             rig.stop()
-    print(f"start-up: exec -> first telemetry at the subscriber: median "
-          f"{statistics.median(firsts) * 1000:.1f} ms (min {min(firsts) * 1000:.1f}, max "
-          f"{max(firsts) * 1000:.1f}, {runs} runs); exec -> first stats "
-          f"{statistics.median(stats_first) * 1000:.1f} ms", flush=True)
+
+    def ms(v):
+        return f"median {statistics.median(v) * 1000:.1f} ms (min {min(v) * 1000:.1f}, " \
+               f"max {max(v) * 1000:.1f})"
+    print(f"start-up over {runs} runs: exec -> first telemetry at the subscriber {ms(firsts)}; "
+          f"exec -> 'connected' in the log {ms(conns)}; exec -> first stats {ms(stats_first)}",
+          flush=True)
     print("  gateway log of the last run: " + " | ".join(log_lines), flush=True)
     return firsts
 
 
-def callgrind(build, window=20):
+def callgrind(build, window=20, scale=None):
     outdir = os.environ.get("EF_CALLGRIND_DIR", "/tmp/ef-bench-callgrind")
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(outdir)
     out = os.path.join(outdir, "callgrind.out")
     wrapper = ["valgrind", "--tool=callgrind", "--dump-instr=no",
                f"--callgrind-out-file={out}.%p", f"--log-file={outdir}/vg.log"]
-    rig = Rig(build, wrapper=wrapper).start()
+    rig = Rig(build, wrapper=wrapper, scale=scale).start()
     try:
         ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 60, what="first telemetry")
         time.sleep(5)
@@ -302,6 +313,32 @@ def callgrind(build, window=20):
     return ir / readings
 
 
+def perf_profile(build, seconds=15):
+    """Sampling profile of the steady workload (perf, cpu-clock: the
+    machine may have no hardware counters), kernel included: shares by
+    binary, by thread and the top symbols."""
+    data = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ef-bench-perf.data")
+    rig = Rig(build).start()
+    try:
+        ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10, what="first telemetry")
+        time.sleep(WARMUP_S)
+        r = subprocess.run(["perf", "record", "-F", "4999", "-e", "cpu-clock", "-g", "-o", data,
+                            "-p", str(rig.gw.proc.pid), "--", "sleep", str(seconds)],
+                           capture_output=True, text=True)
+    finally:
+        rig.stop()
+    if r.returncode != 0:
+        print(f"perf: not available ({r.stderr.strip()[:200]})")
+        return
+    for sort, n in (("dso", 12), ("comm", 6), ("dso,sym", 25)):
+        out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", sort,
+                              "--stdio", "-g", "none"], capture_output=True, text=True).stdout
+        rows = [ln for ln in out.splitlines() if "%" in ln and not ln.startswith("#")]
+        print(f"perf cpu-clock samples by {sort}:")
+        for ln in rows[:n]:
+            print("  " + ln.strip())
+
+
 def maxrate(build, levels=None, window=10):
     """Each level: (simulators, units per simulator); 125 points every 10 ms."""
     levels = levels or [(1, 2), (2, 4), (4, 4), (4, 6), (4, 8), (6, 8), (8, 8), (8, 12),
@@ -335,13 +372,17 @@ def maxrate(build, levels=None, window=10):
 
 def main():
     build = sys.argv[1]
-    parts = sys.argv[2:] or ["steady", "arenas", "startup", "callgrind", "maxrate"]
+    parts = sys.argv[2:] or ["steady", "steady-scaled", "arenas", "startup", "callgrind",
+                             "perf", "maxrate"]
     print(f"edgeferry gateway benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{os.uname().nodename}, {os.cpu_count()} CPUs, build {build}", flush=True)
     for p in parts:
         {"steady": lambda: steady(build), "arenas": lambda: arenas(build),
          "startup": lambda: startup(build), "callgrind": lambda: callgrind(build),
-         "maxrate": lambda: maxrate(build)}[p]()
+         "maxrate": lambda: maxrate(build), "perf": lambda: perf_profile(build),
+         # the same with 97 of the 100 points scaled by 0.1 (decimals in the JSON)
+         "steady-scaled": lambda: steady(build, label="scale 0.1", scale=0.1),
+         "callgrind-scaled": lambda: callgrind(build, scale=0.1)}[p]()
 
 
 if __name__ == "__main__":

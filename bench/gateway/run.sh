@@ -4,7 +4,8 @@
 # See bench/gateway/bench.py for the workload and the method of each figure.
 # usage: bench/gateway/run.sh [BUILD_DIR] [PART...]
 #   BUILD_DIR defaults to build-perf (configured RelWithDebInfo and built
-#   here); PARTs: steady arenas startup callgrind maxrate (default: all).
+#   here); PARTs: steady steady-scaled arenas startup callgrind
+#   callgrind-scaled perf maxrate (default: all but callgrind-scaled).
 #   EF_BENCH_WINDOW_S (20) and EF_BENCH_WARMUP_S (3) set the steady window.
 # Needs mosquitto, mosquitto_sub/pub and valgrind (callgrind).
 set -eu

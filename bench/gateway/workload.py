@@ -49,12 +49,16 @@ def stop_sim(p):
             p.wait()
 
 
-def device_points(dev, npoints, alarm=False):
-    """NPOINTS uint16 points on holding 0..NPOINTS-1: one read per poll."""
+def device_points(dev, npoints, alarm=False, scale=None):
+    """NPOINTS uint16 points on holding 0..NPOINTS-1: one read per poll.
+    SCALE (e.g. 0.1) is set on the points from address 3 on, which makes
+    them decimals (the counter stays an integer)."""
     out = []
     for a in range(npoints):
         name = {0: "unit", 1: "counter", 2: "ramp"}.get(a, f"r{a}")
         out.append(f"[point:{dev}.{name}]\nregister = holding:{a}\n")
+        if scale is not None and a >= 3:
+            out.append(f"scale = {scale}\n")
         if alarm and a == 2:
             out.append("alarm_high = 900\nalarm_hysteresis = 50\n")
     return "".join(out)
@@ -62,7 +66,7 @@ def device_points(dev, npoints, alarm=False):
 
 def make_ini(gw_id, broker_port, state_dir, sims, units_per_sim, npoints,
              interval_ms, stats_s=1, qos=0, keepalive_s=30, extra="", alarm_dev=None,
-             memory_kb=256):
+             memory_kb=256, scale=None):
     """SIMS: list of ports, one bus each, with UNITS_PER_SIM devices (units
     1..N). Device names are d<bus>_<unit>."""
     text = (f"[gateway]\nid = {gw_id}\nstate_dir = {state_dir}\nlog_level = info\n"
@@ -75,7 +79,7 @@ def make_ini(gw_id, broker_port, state_dir, sims, units_per_sim, npoints,
         for u in range(1, units_per_sim + 1):
             dev = f"d{b}_{u}"
             text += f"[device:{dev}]\nbus = b{b}\nunit = {u}\ninterval_ms = {interval_ms}\n"
-            text += device_points(dev, npoints, alarm=(dev == alarm_dev)) + "\n"
+            text += device_points(dev, npoints, alarm=(dev == alarm_dev), scale=scale) + "\n"
     return text + extra
 
 

@@ -24,7 +24,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -215,7 +214,6 @@ class Soak:
         rc = self.gw.stop()
         self.log(f"gateway stopped, rc {rc}")
         time.sleep(2)
-        counts = []
         for p in self.sims:
             wl.stop_sim(p)
         for s in self.serial:
@@ -223,7 +221,6 @@ class Soak:
         self.sub.stop()
         self.proxy.stop()
         self.broker.stop()
-        return counts
 
     def drained(self):
         s = self.sub.last_stats()
