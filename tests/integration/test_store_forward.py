@@ -100,8 +100,11 @@ def outage(tmp, cleanup, mode):
     ef.wait_until(lambda: not missing(counters(sub)), 60,
                   what=f"backlog: still missing {missing(counters(sub))[:10]}")
     during = [json.loads(m["payload"])["ts"] / 1000 for m in sub.all("edgeferry/sf/telemetry/d")]
-    assert sum(1 for t in during if t_cut + 1 < t < t_back - 1) >= 30, \
-        "readings taken during the outage must keep their acquisition ts"
+    n_during = sum(1 for t in during if t_cut + 1 < t < t_back - 1)
+    print(f"  {n_during} readings taken during the {t_back - t_cut:.1f} s outage delivered")
+    # At 10 polls/s there are dozens; a loaded machine (sanitizers, parallel
+    # tests, fsyncs of every alarm) may poll slower, hence the low bar.
+    assert n_during >= 10, "readings taken during the outage must keep their acquisition ts"
     gw.stop()
     return sub
 
