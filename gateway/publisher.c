@@ -244,7 +244,8 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
     return 0;
 }
 
-static void send_status(struct ef_publisher *p, const char *text, bool wait)
+/* Returns paho's code: the caller retries the birth when it was refused. */
+static int send_status(struct ef_publisher *p, const char *text, bool wait)
 {
     MQTTAsync_message msg = MQTTAsync_message_initializer;
     msg.payload = (void *)text;
@@ -252,8 +253,10 @@ static void send_status(struct ef_publisher *p, const char *text, bool wait)
     msg.qos = 1;
     msg.retained = 1;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    if (MQTTAsync_sendMessage(p->client, p->status_topic, &msg, &ro) == MQTTASYNC_SUCCESS && wait)
+    int rc = MQTTAsync_sendMessage(p->client, p->status_topic, &msg, &ro);
+    if (rc == MQTTASYNC_SUCCESS && wait)
         MQTTAsync_waitForCompletion(p->client, ro.token, 2000);
+    return rc;
 }
 
 /* Milliseconds to wait before the next connection attempt: exponential
@@ -339,11 +342,17 @@ static void *pub_thread(void *arg)
              * for `ready`), so whatever is still live belongs to the old one. */
             attempt = 0;
             reclaim(p);
-            send_status(p, "online", false);
-            ef_queue_set_connected(p->q, true);
+            int rc = send_status(p, "online", false);
             pthread_mutex_lock(&p->lock);
-            p->ready = p->state == ST_UP;
+            if (rc == MQTTASYNC_SUCCESS)
+                p->ready = p->state == ST_UP;
+            else if (p->state == ST_UP)
+                p->need_birth = true; /* refused (paho busy): again next turn */
             pthread_mutex_unlock(&p->lock);
+            if (rc == MQTTASYNC_SUCCESS)
+                ef_queue_set_connected(p->q, true);
+            else
+                ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
         }
         if (st == ST_UP && acks_stalled(p, now)) {
             ef_warn("no acknowledgement from %s for %d s: reconnecting", p->mqtt.uri,
@@ -377,8 +386,10 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.sendWhileDisconnected = 0; /* the queue is the only buffer */
     /* paho counts PUBLISH commands not yet written against this cap even while
-     * connected (MQTTAsync_send): leave room for the window, birth and stats. */
-    cro.maxBufferedMessages = EF_PUB_WINDOW + 16;
+     * connected (MQTTAsync_send), including those a dead connection left
+     * behind: leave ample room. Our window bounds what we add; the cap only
+     * has to never refuse the birth or a retry. */
+    cro.maxBufferedMessages = 1000;
     cro.MQTTVersion = p->mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     int rc = MQTTAsync_createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
                                          MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
