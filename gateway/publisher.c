@@ -38,6 +38,7 @@ struct ef_publisher {
     atomic_bool stop;
 
     pthread_mutex_t lock; /* guards everything below; never held across paho calls */
+    pthread_cond_t cond;  /* signalled on every event the thread waits for */
     enum pub_state state;
     bool lost;       /* connection lost: reclaim tickets, reconnect */
     bool need_birth; /* connected: publish "online" first */
@@ -53,7 +54,41 @@ struct ef_publisher {
     atomic_int_fast64_t alive_ms;
 };
 
-static void wake(struct ef_publisher *p) { ef_queue_wake(p->q); }
+/* Wakes the publisher thread, whichever of its two waits it is in: on the
+ * queue (room in the window, waiting for messages) or on its own condition
+ * (window full or paused, waiting for acknowledgements and events). */
+static void wake(struct ef_publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    ef_queue_wake(p->q);
+}
+
+/* Sleeps until there may be work: with room in the window, until the queue
+ * has a message; otherwise until an event (ack, failure, connection change).
+ * Never longer than 100 ms, so timers (reconnect, stall check) run. */
+static void wait_for_work(struct ef_publisher *p)
+{
+    int64_t now = ef_mono_ms();
+    pthread_mutex_lock(&p->lock);
+    bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
+                now >= p->pause_until && !p->lost && !p->need_birth;
+    if (!room && !p->lost && !p->need_birth && !atomic_load(&p->stop)) {
+        int64_t ms = 100;
+        if (p->pause_until > now && p->pause_until - now < ms)
+            ms = p->pause_until - now;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (long)(ms * 1000000);
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (room)
+        ef_queue_wait(p->q, 100);
+}
 
 /* ---- paho callbacks: short, record the event, wake our thread ---- */
 
@@ -313,6 +348,7 @@ static void *pub_thread(void *arg)
     struct ef_publisher *p = arg;
     int attempt = 0;
     int64_t next_attempt = 0;
+    int64_t next_stall_check = 0; /* the check scans every ticket: 4 times a second */
     while (!atomic_load(&p->stop)) {
         int64_t now = ef_mono_ms();
         atomic_store(&p->alive_ms, now);
@@ -354,7 +390,7 @@ static void *pub_thread(void *arg)
             else
                 ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
         }
-        if (st == ST_UP && acks_stalled(p, now)) {
+        if (st == ST_UP && now >= next_stall_check && acks_stalled(p, now)) {
             ef_warn("no acknowledgement from %s for %d s: reconnecting", p->mqtt.uri,
                     p->mqtt.keepalive_s);
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
@@ -364,7 +400,9 @@ static void *pub_thread(void *arg)
             continue;
         }
         pump(p);
-        ef_queue_wait(p->q, 100);
+        if (now >= next_stall_check)
+            next_stall_check = now + 250;
+        wait_for_work(p);
     }
     return NULL;
 }
@@ -377,6 +415,11 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     p->mqtt = cfg->mqtt;
     p->q = q;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cond, &ca);
+    pthread_condattr_destroy(&ca);
     snprintf(p->status_topic, sizeof p->status_topic, "%s/%s/status", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
     if (ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
@@ -461,6 +504,7 @@ void ef_pub_free(struct ef_publisher *p)
     if (p->client)
         MQTTAsync_destroy(&p->client);
     ef_mqtt_opts_free(&p->opts);
+    pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

@@ -3,7 +3,7 @@
  *
  *   ef-queue-tool dump DIR
  *   ef-queue-tool corrupt DIR (--truncate N | --garbage N | --flip) [--class alarm|telemetry]
- *   ef-queue-tool fill DIR [--alarms N] [--telemetry N] [--payload BYTES]
+ *   ef-queue-tool fill DIR [--alarms N] [--telemetry N] [--payload BYTES] [--qos Q]
  *
  * dump is read-only (it does not cut torn tails, unlike opening the queue)
  * and ends with "records alarm=A telemetry=T corrupt_runs=C bytes=B".
@@ -30,7 +30,7 @@ static int usage(void)
     fprintf(stderr, "usage: ef-queue-tool dump DIR\n"
                     "       ef-queue-tool corrupt DIR (--truncate N | --garbage N | --flip) "
                     "[--class alarm|telemetry]\n"
-                    "       ef-queue-tool fill DIR [--alarms N] [--telemetry N] [--payload BYTES]\n");
+                    "       ef-queue-tool fill DIR [--alarms N] [--telemetry N] [--payload BYTES] [--qos Q]\n");
     return 2;
 }
 
@@ -192,6 +192,7 @@ static int cmd_corrupt(const char *dir, int argc, char **argv)
 static int cmd_fill(const char *dir, int argc, char **argv)
 {
     long na = 0, nt = 0, pad = 200;
+    int qos = 1;
     for (int i = 0; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--alarms") == 0)
             na = atol(argv[i + 1]);
@@ -199,6 +200,8 @@ static int cmd_fill(const char *dir, int argc, char **argv)
             nt = atol(argv[i + 1]);
         else if (strcmp(argv[i], "--payload") == 0)
             pad = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--qos") == 0)
+            qos = atoi(argv[i + 1]);
         else
             return usage();
     }
@@ -219,7 +222,7 @@ static int cmd_fill(const char *dir, int argc, char **argv)
             payload[len++] = 'x';
         rc = ef_queue_push(q, i < na ? EF_CLASS_ALARM : EF_CLASS_TELEMETRY,
                            i < na ? "edgeferry/test/alarm" : "edgeferry/test/telemetry", payload,
-                           (size_t)len, 1, false, (int64_t)i);
+                           (size_t)len, qos, false, (int64_t)i);
     }
     free(payload);
     struct ef_queue_stats st;
