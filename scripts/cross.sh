@@ -108,9 +108,15 @@ for t in json.load(sys.stdin)["tests"]:
 print("^(" + "|".join(names) + ")$")'
 }
 
+# The serial sensor tests start their simulator through the host's python,
+# whose start-up under a qemu parent outlasts the tests' waits: skipped here
+# (they run natively in scripts/test.sh). Override with EF_CROSS_SKIP.
+SKIP=${EF_CROSS_SKIP-^serial_sensor_}
+
 unit_step() {
     regex=$(unit_tests_regex "$1")
-    (cd "build-$1" && ctest -j"$JOBS" --timeout 600 --output-on-failure -R "$regex") >"build-$1/cross-unit.log" 2>&1
+    (cd "build-$1" && ctest -j"$JOBS" --timeout 600 --output-on-failure -R "$regex" \
+        ${SKIP:+-E "$SKIP"}) >"build-$1/cross-unit.log" 2>&1
     rc=$?
     grep -E "tests passed|tests failed" "build-$1/cross-unit.log" || true
     return $rc
@@ -126,7 +132,8 @@ e2e_step() {
     # The harness puts EF_WRAPPER in front of the binary and stretches its
     # waits by EF_TIME_SCALE (qemu-user runs the gateway several times slower).
     (cd "build-$a" && EF_WRAPPER="$wrapper" EF_TIME_SCALE=4 \
-        ctest --output-on-failure -R '^service_reload_applies_refuses_and_keeps_the_queue$') \
+        ctest --timeout 300 --output-on-failure \
+            -R '^service_reload_applies_refuses_and_keeps_the_queue$') \
         >"build-$a/cross-e2e.log" 2>&1
     rc=$?
     grep -E "tests passed|tests failed" "build-$a/cross-e2e.log" || true
