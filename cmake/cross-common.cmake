@@ -9,6 +9,11 @@
 # installation is impossible (e.g. a mirror whose security index for that
 # architecture lags, so package versions differ between architectures).
 set(CMAKE_SYSTEM_NAME Linux)
+# 64-bit file offsets and inode numbers on 32-bit targets: without them
+# readdir() fails with EOVERFLOW under a 64-bit kernel (armhf user space on a
+# Pi 4/5 kernel, or qemu-user here) and the queue cannot list its segments.
+# A no-op on aarch64. (Native 32-bit builds need it too: see the report.)
+set(ef_lfs "-D_FILE_OFFSET_BITS=64")
 set(CMAKE_C_COMPILER ${EF_TRIPLET}-gcc)
 set(CMAKE_LIBRARY_ARCHITECTURE ${EF_TRIPLET})
 
@@ -25,11 +30,12 @@ if(EF_CROSS_SYSROOT)
   # by the linker only through -rpath-link.
   set(CMAKE_EXE_LINKER_FLAGS_INIT
       "-Wl,-rpath-link,${EF_CROSS_SYSROOT}/usr/lib/${EF_TRIPLET}:${EF_CROSS_SYSROOT}/lib/${EF_TRIPLET}")
-  set(CMAKE_C_FLAGS_INIT "-I${EF_CROSS_SYSROOT}/usr/include/${EF_TRIPLET}")
+  set(CMAKE_C_FLAGS_INIT "${ef_lfs} -I${EF_CROSS_SYSROOT}/usr/include/${EF_TRIPLET}")
 else()
   # Multiarch: headers in /usr/include, libraries in /usr/lib/${EF_TRIPLET};
   # the C library and loader come with the cross compiler in /usr/${EF_TRIPLET}.
   set(CMAKE_FIND_ROOT_PATH / /usr/${EF_TRIPLET})
+  set(CMAKE_C_FLAGS_INIT "${ef_lfs}")
   set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${EF_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
 endif()
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
