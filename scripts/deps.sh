@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config python3
       libmodbus-dev libserialport-dev libpaho-mqtt-dev libssl-dev libinih-dev libsystemd-dev
-      mosquitto mosquitto-clients socat openssl clang valgrind"
+      mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # Node.js runs the aedes broker of the WebSocket tests; a machine that has
