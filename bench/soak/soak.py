@@ -150,7 +150,7 @@ class Soak:
         if st.get("VmRSS", 0) < 256:   # sampled between fork and exec
             return
         self.samples.append((minute, st["VmRSS"], st["VmHWM"], st.get("Threads", 0),
-                             self.gw.runs))
+                             self.gw.runs, self.run_cpu))
 
     def restart(self, kill):
         t = time.monotonic()
@@ -230,6 +230,23 @@ class Soak:
         return f.get("queue.memory_msgs", 1) == 0 and f.get("queue.disk_msgs", 1) == 0
 
 
+def cpu_share(sk, lo_min, hi_min, which=None):
+    """CPU % of one CPU between consecutive samples of the same gateway run
+    whose interval starts in [LO_MIN, HI_MIN); WHICH 'calm' or 'disrupted'
+    keeps only intervals outside or inside an outage/restart (+60 s)."""
+    cpu = secs = 0.0
+    for a, b in zip(sk.samples, sk.samples[1:]):
+        if a[4] != b[4] or not lo_min <= a[0] < hi_min:
+            continue
+        t = sk.t0 + (a[0] + b[0]) / 2 * 60
+        hit = any(s <= t <= e + 60 for s, e in sk.disrupted)
+        if which == "calm" and hit or which == "disrupted" and not hit:
+            continue
+        cpu += b[5] - a[5]
+        secs += (b[0] - a[0]) * 60
+    return cpu / secs * 100 if secs else 0.0
+
+
 def report(sk):
     lines = []
     p = lines.append
@@ -245,8 +262,8 @@ def report(sk):
     p("")
     p("RSS over time (KiB, sampled every 5 s):")
     p("")
-    p("| window (min) | samples | min | median | max | VmHWM max | threads |")
-    p("|---|---|---|---|---|---|---|")
+    p("| window (min) | samples | min | median | max | VmHWM max | threads | CPU % |")
+    p("|---|---|---|---|---|---|---|---|")
     w = 0
     while True:
         win = [s for s in sk.samples if w * 5 <= s[0] < (w + 1) * 5]
@@ -257,8 +274,13 @@ def report(sk):
             continue
         rss = [s[1] for s in win]
         p(f"| {w * 5}-{w * 5 + 5} | {len(win)} | {min(rss)} | {int(statistics.median(rss))} | "
-          f"{max(rss)} | {max(s[2] for s in win)} | {max(s[3] for s in win)} |")
+          f"{max(rss)} | {max(s[2] for s in win)} | {max(s[3] for s in win)} | "
+          f"{cpu_share(sk, w * 5, w * 5 + 5):.1f} |")
         w += 1
+    p("")
+    p(f"CPU of the gateway (% of one CPU) outside outages and restarts: "
+      f"{cpu_share(sk, 0, 1e9, 'calm'):.2f} %; during an outage or within 60 s after one: "
+      f"{cpu_share(sk, 0, 1e9, 'disrupted'):.2f} %")
     runs = stats_per_run(sk.sub.stats)
     tot = {}
     for r in runs:
