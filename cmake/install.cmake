@@ -88,7 +88,7 @@ if(EF_CROSS_SYSROOT)
   # Libraries unpacked into a sysroot are unknown to dpkg: name them. These
   # are the dependencies dpkg-shlibdeps computes for the native build.
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.34), libinih1 (>= 40), libmodbus5 (>= 3.0.2), \
-libpaho-mqtt1.3 (>= 1.3.0), libserialport0, libssl3 (>= 3.0.0), libsystemd0")
+libpaho-mqtt1.3 (>= 1.3.0), libserialport0, libssl3 (>= 3.0.0)")
 else()
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()

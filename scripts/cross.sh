@@ -19,10 +19,10 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 ARCHES=${*:-arm64 armhf}
-LIBS="libmodbus-dev libpaho-mqtt-dev libserialport-dev libinih-dev libsystemd-dev libssl-dev"
+LIBS="libmodbus-dev libpaho-mqtt-dev libserialport-dev libinih-dev libssl-dev"
 # What the sysroot needs: the -dev packages, their libraries, and the
 # libraries those link against (for the linker's -rpath-link and for qemu).
-SYSROOT_PKGS="$LIBS libmodbus5 libpaho-mqtt1.3 libserialport0 libinih1 libsystemd0 libssl3
+SYSROOT_PKGS="$LIBS libmodbus5 libpaho-mqtt1.3 libserialport0 libinih1 libssl3
   liblzma5 libzstd1 liblz4-1 libcap2 libgcrypt20 libgpg-error0 libudev1"
 status=0
 

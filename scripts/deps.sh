@@ -3,7 +3,7 @@
 # demo. Idempotent: nothing is downloaded when everything is installed.
 set -eu
 PKGS="build-essential cmake pkg-config python3
-      libmodbus-dev libserialport-dev libpaho-mqtt-dev libssl-dev libinih-dev libsystemd-dev
+      libmodbus-dev libserialport-dev libpaho-mqtt-dev libssl-dev libinih-dev
       mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
