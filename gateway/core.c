@@ -8,8 +8,20 @@
 
 struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name)
 {
-    if (hint < d->nslots && strcmp(d->slots[hint].name, name) == 0)
+    return ef_core_slot_stable(d, hint, name, false);
+}
+
+struct slot *ef_core_slot_stable(struct core_dev *d, size_t hint, const char *name, bool stable)
+{
+    /* Modbus readings name their point with the same pointer every poll
+     * (into the configuration, which outlives the core): compare pointers
+     * first, strings only when the order or the name changed. */
+    if (stable && hint < d->nslots && d->slots[hint].seen_as == name)
         return &d->slots[hint];
+    if (hint < d->nslots && strcmp(d->slots[hint].name, name) == 0) {
+        d->slots[hint].seen_as = stable ? name : NULL;
+        return &d->slots[hint];
+    }
     for (size_t i = 0; i < d->nslots; i++)
         if (strcmp(d->slots[i].name, name) == 0)
             return &d->slots[i];
@@ -49,7 +61,10 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
     size_t nsend = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ef_reading *r = &smp->readings[i];
-        struct slot *s = ef_core_slot(d, i, r->name);
+        /* A name that is its point's own (Modbus) stays put for the life of
+         * the configuration; a serial parser's names live in a buffer. */
+        bool stable = r->point && r->name == r->point->name;
+        struct slot *s = ef_core_slot_stable(d, i, r->name, stable);
         if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low))
             *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
         d->include[i] = must_send(r, s, smp->ts_ms, d->heartbeat_s);

@@ -16,6 +16,7 @@
 /* What the core remembers of one value of one device. */
 struct slot {
     char name[EF_NAME_MAX + 1];
+    const char *seen_as; /* a stable name pointer that matched it (fast path), or NULL */
     double last_sent;
     int64_t last_sent_ms; /* ts of the last message carrying it; 0 = never */
     struct ef_alarm_state alarm;
@@ -49,6 +50,9 @@ struct ef_core {
 /* Finds or adds the slot for NAME (HINT: its probable index). NULL when out
  * of memory. Called with the device's lock held. */
 struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name);
+/* The same; STABLE says NAME points into the configuration (it is its
+ * point's own name), so a pointer comparison can stand for strcmp. */
+struct slot *ef_core_slot_stable(struct core_dev *d, size_t hint, const char *name, bool stable);
 
 /* Limit alarms of one reading; queues an alarm message per event. Called
  * with the device's lock held. Returns true if a state changed. */
