@@ -194,7 +194,10 @@ class Sim:
                 next_line += a.period_ms / 1000
                 if next_line < now:
                     next_line = now + a.period_ms / 1000
-            timeout = max(0.0, min(0.05, next_line - time.monotonic()))
+            # A queried sensor has no schedule of its own: wait for the query
+            # (next_line never moves in that mode, which made this spin).
+            timeout = 0.05 if self.query is not None else \
+                max(0.0, min(0.05, next_line - time.monotonic()))
             r, _, _ = select.select([self.master], [], [], timeout)
             if r:
                 if self.query is not None:
