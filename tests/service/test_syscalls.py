@@ -87,8 +87,20 @@ register = holding:0
     sub.wait_count("ef/gw1/telemetry/s1", n + 2, timeout=30)
     os.kill(pid, signal.SIGTERM)
     assert gw.proc.wait(60) == 0, gw.output()
-    ef.wait_until(lambda: f"{pid} +++ exited with 0 +++" in open(trace).read(), 30,
-                  what="strace to finish its output")
+    # strace (detached by -D) writes its last lines after the gateway is
+    # gone; on a loaded machine that can take a while. Done when the exit
+    # line is there, or when the trace has stopped growing for 3 s.
+    last = {"size": -1, "since": time.monotonic()}
+
+    def trace_done():
+        with open(trace) as f:
+            text = f.read()
+        if f"{pid} +++ exited with 0 +++" in text:
+            return True
+        if len(text) != last["size"]:
+            last["size"], last["since"] = len(text), time.monotonic()
+        return time.monotonic() - last["since"] > 3
+    ef.wait_until(trace_done, 90, what="strace to finish its output")
 
     used = set()
     with open(trace) as f:
