@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "common/round.h"
+
 double ef_value_as_double(const struct ef_value *v)
 {
     switch (v->kind) {
@@ -27,7 +29,7 @@ double ef_value_scale(double raw, double scale, double offset)
     double v = raw * scale;
     if (scale != 0 && fabs(scale) < 1) {
         double inv = 1.0 / scale;
-        double k = nearbyint(inv);
+        double k = ef_round(inv);
         if (k != 0 && fabs(inv - k) <= 1e-9 * fabs(k))
             v = raw / k;
     }

@@ -1,5 +1,7 @@
 #include "gateway/payload.h"
 
+#include "common/round.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +61,7 @@ static size_t fixed_short(char out[32], double v)
         return 0;
     for (int k = 0; k <= 8; k++) {
         double scaled = a * pow10_tab[k];
-        double r = nearbyint(scaled);
+        double r = ef_round(scaled);
         if (r >= 9007199254740992.0) /* 2^53: integer no longer exact */
             return 0;
         if (r / pow10_tab[k] != a)
@@ -134,7 +136,7 @@ size_t ef_format_float(char out[32], float v)
     double a = fabs((double)v);
     if (a < 1e7 && a >= 1e-4) {
         for (int k = 0; k <= 8; k++) {
-            double r = nearbyint(a * pow10_tab[k]);
+            double r = ef_round(a * pow10_tab[k]);
             if ((float)(r / pow10_tab[k]) == fabsf(v)) {
                 size_t n = fixed_short(cand, (v < 0 ? -r : r) / pow10_tab[k]);
                 if (n && strtof(cand, NULL) == v) {

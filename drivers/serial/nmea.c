@@ -1,5 +1,7 @@
 #include "drivers/serial/nmea.h"
 
+#include "common/round.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -108,7 +110,7 @@ static bool coordinate(struct field num, struct field hemi, bool is_lat, double 
     char h = hemi.s[0];
     if (is_lat ? (h != 'N' && h != 'S') : (h != 'E' && h != 'W'))
         return false;
-    double d = round((deg + min / 60.0) * 1e9) / 1e9;
+    double d = ef_round((deg + min / 60.0) * 1e9) / 1e9;
     *out = (h == 'S' || h == 'W') ? -d : d;
     return true;
 }
