@@ -66,7 +66,8 @@ struct ef_point {
     double alarm_hysteresis; /* >= 0 */
 };
 
-/* Number of 16-bit registers a point occupies (1 for bool, bits, 16-bit). */
+/* Registers a point occupies (1 for bool, bits, 16-bit), or bits for coil and
+ * discrete points (always 1): the unit the poll plan counts in. */
 unsigned ef_point_width(const struct ef_point *p);
 
 struct ef_bus {

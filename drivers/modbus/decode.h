@@ -32,7 +32,7 @@
 #include "drivers/source.h"
 
 /* Decodes P from REGS, which start at the point's own address and hold at
- * least ef_plan_point_width(P) registers. Returns 0, or -1 if the point's
+ * least ef_point_width(P) registers. Returns 0, or -1 if the point's
  * type is not a register type (never for a validated configuration). */
 int ef_decode_regs(const uint16_t *regs, const struct ef_point *p, struct ef_value *out);
 

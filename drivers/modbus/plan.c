@@ -4,32 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-unsigned ef_plan_point_width(const struct ef_point *p)
-{
-    if (p->kind == EF_REG_COIL || p->kind == EF_REG_DISCRETE || p->bit >= 0)
-        return 1;
-    switch (p->type) {
-    case EF_T_INT32:
-    case EF_T_UINT32:
-    case EF_T_FLOAT32:
-        return 2;
-    case EF_T_INT64:
-    case EF_T_UINT64:
-    case EF_T_FLOAT64:
-        return 4;
-    default:
-        return 1;
-    }
-}
-
-/* Own names (the same words as the ini file) so that this pure module needs
- * nothing from the loader. */
-static const char *kind_name(enum ef_reg_kind k)
-{
-    static const char *const names[] = {"coil", "discrete", "input", "holding"};
-    return (unsigned)k < 4 ? names[k] : "?";
-}
-
 static bool is_bit_kind(enum ef_reg_kind k)
 {
     return k == EF_REG_COIL || k == EF_REG_DISCRETE;
@@ -39,7 +13,7 @@ static bool is_bit_kind(enum ef_reg_kind k)
  * uint16_t wrap at address 65535. */
 static uint32_t point_end(const struct ef_point *p)
 {
-    return (uint32_t)p->address + ef_plan_point_width(p);
+    return (uint32_t)p->address + ef_point_width(p);
 }
 
 static bool order_less(const struct ef_point *pts, size_t a, size_t b)
@@ -257,7 +231,7 @@ void ef_plan_print(const struct ef_plan *plan, FILE *out)
         const struct ef_plan_read *r = &plan->reads[i];
         bool bits = is_bit_kind(r->kind);
         fprintf(out, "    %s %s %u..%u (%u %s%s):", r->hole ? "hole" : "read",
-                kind_name(r->kind), (unsigned)r->start, (unsigned)r->start + r->count - 1,
+                ef_reg_kind_name(r->kind), (unsigned)r->start, (unsigned)r->start + r->count - 1,
                 (unsigned)r->count, bits ? "bit" : "reg", r->count == 1 ? "" : "s");
         for (size_t k = r->first; k < r->first + r->n; k++)
             fprintf(out, " %s", plan->points[plan->order[k]].name);

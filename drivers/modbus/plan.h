@@ -54,8 +54,6 @@ struct ef_plan {
     unsigned max_gap[4];
 };
 
-/* Registers (or bits, for coil/discrete points) a point occupies. */
-unsigned ef_plan_point_width(const struct ef_point *p);
 
 /* Builds the plan of POINTS (NPOINTS of them) under BUS's limits.
  * Returns 0, or -1 when out of memory (the plan is then empty). */

@@ -83,7 +83,7 @@ static void check_plan(const struct ef_plan *plan, size_t npoints)
             size_t pi = plan->order[k];
             const struct ef_point *p = &plan->points[pi];
             if (pi >= npoints || seen[pi]++ || p->kind != rd->kind || p->address < rd->start ||
-                ef_plan_offset(plan, rd, k) + ef_plan_point_width(p) > rd->count)
+                ef_plan_offset(plan, rd, k) + ef_point_width(p) > rd->count)
                 abort();
         }
     }

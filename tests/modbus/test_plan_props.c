@@ -37,8 +37,8 @@ static void random_point(struct ef_point *p)
             p->type = EF_T_BOOL;
             p->bit = (int)rnd(16);
         }
-        if ((uint32_t)p->address + ef_plan_point_width(p) > 65536)
-            p->address = (uint16_t)(65536 - ef_plan_point_width(p));
+        if ((uint32_t)p->address + ef_point_width(p) > 65536)
+            p->address = (uint16_t)(65536 - ef_point_width(p));
     }
 }
 
@@ -57,11 +57,11 @@ static void check_invariants(const struct ef_plan *plan, const struct ef_point *
             served[plan->order[k]]++;
             CHECK(p->kind == r->kind);
             CHECK(p->address >= r->start);
-            CHECK((uint32_t)p->address + ef_plan_point_width(p) <= (uint32_t)r->start + r->count);
+            CHECK((uint32_t)p->address + ef_point_width(p) <= (uint32_t)r->start + r->count);
             if (k > r->first && p->address >= end)
                 single_group = false;
-            if ((uint32_t)p->address + ef_plan_point_width(p) > end)
-                end = (uint32_t)p->address + ef_plan_point_width(p);
+            if ((uint32_t)p->address + ef_point_width(p) > end)
+                end = (uint32_t)p->address + ef_point_width(p);
         }
         if (!single_group)
             CHECK(r->count <= (bits ? EF_PLAN_MAX_BITS : EF_PLAN_MAX_REGS));
