@@ -228,7 +228,10 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
     int err;
-    if (mkdir_p(cfg->gateway.state_dir) != 0) {
+    if (!gw.stats_buf) {
+        ef_err("out of memory");
+        ef_config_free(cfg);
+    } else if (mkdir_p(cfg->gateway.state_dir) != 0) {
         ef_err("cannot create state_dir %s: %s", cfg->gateway.state_dir, strerror(errno));
         ef_config_free(cfg);
     } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {

@@ -1,14 +1,8 @@
 /* edgeferry: command line, start-up, the main loop (signals, timers,
  * watchdog) and orderly shutdown. */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include "common/clock.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "gateway/check.h"
