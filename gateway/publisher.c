@@ -45,6 +45,11 @@ struct ef_publisher {
     bool need_birth; /* connected: publish "online" first */
     bool ready;      /* birth sent on this connection: the queue may drain */
     int64_t pause_until; /* after a failed send, wait a moment before the next */
+    struct {              /* a connect failure waiting to be logged */
+        bool pending;
+        int code, reason;
+        char msg[256];
+    } fail;
     int connect_error;  /* last connect failure code, for logging once per change */
     struct ticket tickets[EF_PUB_TICKETS];
     size_t next_ticket;
@@ -75,7 +80,7 @@ static void wait_for_work(struct ef_publisher *p)
     pthread_mutex_lock(&p->lock);
     bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
                 now >= p->pause_until && !p->lost && !p->need_birth;
-    if (!room && !p->lost && !p->need_birth && !atomic_load(&p->stop)) {
+    if (!room && !p->lost && !p->need_birth && !p->fail.pending && !atomic_load(&p->stop)) {
         int64_t ms = 100;
         if (p->pause_until > now && p->pause_until - now < ms)
             ms = p->pause_until - now;
@@ -152,14 +157,34 @@ static void connect_failed(struct ef_publisher *p, int code, int reason, const c
     p->connect_error = code ? code : reason;
     p->state = ST_DOWN;
     p->stats.connect_failures++;
+    /* Logged once per change of reason, not once per retry, and by the
+     * publisher thread: finding the reason of a TLS failure takes a probe
+     * connection, which must not run in paho's callback under its lock. */
+    if (changed) {
+        p->fail.pending = true;
+        p->fail.code = code;
+        p->fail.reason = reason;
+        snprintf(p->fail.msg, sizeof p->fail.msg, "%s", msg ? msg : "");
+    }
     pthread_mutex_unlock(&p->lock);
-    /* Logged once per change of reason, not once per retry. */
-    if (changed)
-        ef_warn("cannot connect to %s: %s", p->mqtt.uri,
-                ef_mqtt_describe_connect_failure(&p->opts, code, reason, msg));
-    else
+    if (!changed)
         ef_debug("connect to %s failed again", p->mqtt.uri);
     wake(p);
+}
+
+/* Publisher thread: logs a connect failure recorded by connect_failed. */
+static void report_connect_failure(struct ef_publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool pending = p->fail.pending;
+    int code = p->fail.code, reason = p->fail.reason;
+    char msg[sizeof p->fail.msg];
+    memcpy(msg, p->fail.msg, sizeof msg);
+    p->fail.pending = false;
+    pthread_mutex_unlock(&p->lock);
+    if (pending)
+        ef_warn("cannot connect to %s: %s", p->mqtt.uri,
+                ef_mqtt_describe_connect_failure(&p->opts, code, reason, msg[0] ? msg : NULL));
 }
 
 static void on_connect(void *ctx, MQTTAsync_successData *r) { (void)r; connected_ok(ctx); }
@@ -359,6 +384,7 @@ static void *pub_thread(void *arg)
     while (!atomic_load(&p->stop)) {
         int64_t now = ef_mono_ms();
         atomic_store(&p->alive_ms, now);
+        report_connect_failure(p);
         pthread_mutex_lock(&p->lock);
         enum pub_state st = p->state;
         bool lost = p->lost, birth = p->need_birth;
