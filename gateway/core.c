@@ -47,8 +47,8 @@ static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t 
     double db = r->point ? r->point->deadband : 0;
     if (db <= 0 || s == NULL || s->last_sent_ms == 0)
         return true;
-    if (ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
-        return true;
+    if (heartbeat_s > 0 && ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
+        return true; /* heartbeat_s = 0: never forced */
     double v = ef_value_as_double(&r->value);
     double delta = v - s->last_sent;
     return delta >= db || -delta >= db || delta != delta;

@@ -110,5 +110,18 @@ deadband = 3
     assert len(kts) >= 2 and all(b - a >= 2000 for a, b in zip(kts, kts[1:])), kts
 
 
+@T.case
+def heartbeat_0_never_forces_a_resend(tmp, cleanup):
+    sensor = ScriptedSensor(tmp); cleanup(sensor.stop)
+    body = sensor_section(sensor, extra="heartbeat_s = 0") + "[point:s.a]\ndeadband = 100\n"
+    sensor.play([], then="a=1")
+    sub, _ = start(tmp, cleanup, body)
+    sub.wait_count(TEL, 1)
+    n0 = sensor.nanswers()
+    ef.wait_until(lambda: sensor.nanswers() >= n0 + 8, 30, what="eight more polls")
+    # A value that never moves past its deadband goes once, and only once.
+    assert [p["values"] for p in jsons(sub, TEL)] == [{"a": 1}], jsons(sub, TEL)
+
+
 if __name__ == "__main__":
     main(T)
