@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/round.h"
 #include "gateway/payload.h"
 
 static int failures;
@@ -172,8 +173,25 @@ static void test_buffer_overflow_is_detected(void)
     EXPECT(b.len == 19, "overflow length %zu", b.len);
 }
 
+/* ef_round replaces libm's round(): same results, halfway away from zero. */
+static void test_round_matches_libm(void)
+{
+    static const double cases[] = {0.0, 0.4999999999999999, 0.5, 1.5, 2.5, -0.5, -1.5, -2.4,
+                                   1e15 + 0.5, 4503599627370495.5, 4503599627370497.0,
+                                   9007199254740993.0, -1e300, 123456.789};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        EXPECT(ef_round(cases[i]) == round(cases[i]), "ef_round(%.17g) = %.17g, round = %.17g",
+               cases[i], ef_round(cases[i]), round(cases[i]));
+    for (int i = 0; i < 100000; i++) {
+        double v = (double)(int64_t)(next_rand() % 2000000001 - 1000000000) / 1024.0;
+        EXPECT(ef_round(v) == round(v), "ef_round(%.17g)", v);
+    }
+    EXPECT(isnan(ef_round(NAN)), "NaN must stay NaN");
+}
+
 int main(void)
 {
+    test_round_matches_libm();
     test_known_numbers();
     test_double_reads_back_shortest();
     test_float_reads_back_shortest();

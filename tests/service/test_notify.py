@@ -27,10 +27,15 @@ WATCHDOG_USEC = 2000000  # pings expected every second
 class NotifySocket:
     """A datagram socket standing in for systemd's notification socket."""
 
-    def __init__(self, tmp):
-        self.path = os.path.join(tmp.path, "notify.sock")
+    def __init__(self, tmp, abstract=False):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
+        if abstract:  # systemd's "@name": a socket in the abstract namespace
+            name = f"ef-notify-{os.getpid()}-{id(self)}"
+            self.sock.bind("\0" + name)
+            self.path = "@" + name
+        else:
+            self.path = os.path.join(tmp.path, "notify.sock")
+            self.sock.bind(self.path)
         self.sock.settimeout(0.2)
         self.msgs = []  # (monotonic time, "KEY=VALUE")
         self.lock = threading.Lock()
@@ -221,6 +226,20 @@ def notify_ready_watchdog_reload_and_stopping(tmp, cleanup):
     assert gw.proc.wait() == 0
     lines = ns.lines()
     assert lines[-1] == "STOPPING=1" or "STOPPING=1" in lines[-3:], lines
+
+
+@T.case
+def notify_reaches_an_abstract_socket(tmp, cleanup):
+    broker = ef.Broker(tmp)
+    cleanup(broker.stop)
+    ns = NotifySocket(tmp, abstract=True)
+    cleanup(ns.stop)
+    gw = ef.Gateway(tmp, svc.ini(tmp, broker.port, []), extra_env=ns.env()).start()
+    cleanup(gw.stop)
+    ns.wait("READY=1")
+    ns.wait("WATCHDOG=1")
+    assert gw.stop() == 0
+    ns.wait("STOPPING=1")
 
 
 @T.case
