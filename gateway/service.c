@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -46,13 +45,6 @@ void ef_service_ready(void) { notify("READY=1"); }
 void ef_service_reloading(void) { notify("RELOADING=1"); }
 
 void ef_service_stopping(void) { notify("STOPPING=1"); }
-
-void ef_service_status(const char *text)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, "STATUS=%s", text);
-    notify(msg);
-}
 
 uint64_t ef_service_watchdog_interval_us(void)
 {

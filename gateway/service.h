@@ -9,7 +9,6 @@
 void ef_service_ready(void);
 void ef_service_reloading(void);
 void ef_service_stopping(void);
-void ef_service_status(const char *text);
 
 /* Microseconds between watchdog pings the service manager expects (half of
  * WatchdogSec), or 0 when no watchdog is configured. */
