@@ -43,10 +43,20 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# binfmt_misc is not relied on: target programs (tests) run through qemu,
-# which finds the loader in /usr/${EF_TRIPLET} and the multiarch libraries in
-# the usual places (QEMU_LD_PREFIX plus LD_LIBRARY_PATH for a sysroot).
-set(CMAKE_CROSSCOMPILING_EMULATOR ${EF_QEMU} -L /usr/${EF_TRIPLET})
+# binfmt_misc is not relied on: target programs (tests) run through qemu.
+# The dynamic loader and libc.so.6 must come from the same glibc build: when
+# the target's own libc6 is installed (multiarch, /lib/${EF_TRIPLET}), the
+# host's ld.so.cache sends the target's programs to that libc, so qemu must
+# use that package's loader too (-L /). Mixing the cross compiler's loader
+# (libc6-${EF_DEB_ARCH}-cross, 2.36-8) with multiarch libc6 (2.36-9+deb12u*)
+# hangs every pthread_create. Otherwise (a sysroot, or no multiarch libc6)
+# the cross compiler's loader and libc in /usr/${EF_TRIPLET} are used.
+if(NOT EF_CROSS_SYSROOT AND EXISTS /lib/${EF_TRIPLET}/libc.so.6)
+  set(EF_QEMU_PREFIX /)
+else()
+  set(EF_QEMU_PREFIX /usr/${EF_TRIPLET})
+endif()
+set(CMAKE_CROSSCOMPILING_EMULATOR ${EF_QEMU} -L ${EF_QEMU_PREFIX})
 if(EF_CROSS_SYSROOT)
   list(APPEND CMAKE_CROSSCOMPILING_EMULATOR -E
        "LD_LIBRARY_PATH=${EF_CROSS_SYSROOT}/usr/lib/${EF_TRIPLET}:${EF_CROSS_SYSROOT}/lib/${EF_TRIPLET}")

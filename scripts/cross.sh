@@ -125,7 +125,10 @@ unit_step() {
 e2e_step() {
     a=$1
     t=$(triplet "$a")
-    wrapper="$(qemu "$a") -L /usr/$t"
+    # Loader and libc from one glibc build (see cmake/cross-common.cmake).
+    prefix=/usr/$t
+    if [ ! -d "build-$a/sysroot" ] && [ -e "/lib/$t/libc.so.6" ]; then prefix=/; fi
+    wrapper="$(qemu "$a") -L $prefix"
     if [ -d "build-$a/sysroot" ]; then
         wrapper="$wrapper -E LD_LIBRARY_PATH=$ROOT/build-$a/sysroot/usr/lib/$t:$ROOT/build-$a/sysroot/lib/$t"
     fi
