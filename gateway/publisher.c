@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/thread.h"
 #include "common/log.h"
 #include "gateway/mqtt_opts.h"
 
@@ -91,14 +92,20 @@ static void wait_for_work(struct ef_publisher *p)
         ts.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&p->cond, &p->lock, &ts);
     }
-    bool idle = p->inflight == 0;
     pthread_mutex_unlock(&p->lock);
+    if (!room || !ef_queue_wait(p->q, 100))
+        return;
     /* A bus polls its devices back to back, so messages come in bursts.
      * When a burst starts on an idle pipeline, linger a moment so the
      * whole burst goes out in one pass: paho's send thread is then woken
      * once per burst instead of once per message (8 -> 4 context switches
-     * per message in bench/gateway), for at most EF_PUB_LINGER_MS latency. */
-    if (room && ef_queue_wait(p->q, 100) && idle)
+     * per message in bench/gateway), for at most EF_PUB_LINGER_MS latency.
+     * Idle is judged now, not before the wait: acknowledgements that come
+     * while the window has room do not wake this thread (see settle). */
+    pthread_mutex_lock(&p->lock);
+    bool idle = p->inflight == 0;
+    pthread_mutex_unlock(&p->lock);
+    if (idle)
         ef_sleep_ms(EF_PUB_LINGER_MS);
 }
 
@@ -109,7 +116,9 @@ static void settle(struct ticket *t, bool ok)
     struct ef_publisher *p = t->p;
     pthread_mutex_lock(&p->lock);
     struct ef_qmsg *m = t->live ? t->m : NULL;
+    bool was_full = false;
     if (m) {
+        was_full = p->inflight >= EF_PUB_WINDOW;
         t->live = false;
         t->m = NULL;
         p->inflight--;
@@ -129,7 +138,12 @@ static void settle(struct ticket *t, bool ok)
         ef_queue_ack(p->q, m);
     else
         ef_queue_nack(p->q, m);
-    wake(p);
+    /* The thread waits for an acknowledgement only when the window was full
+     * (or, after a failure, to resend). With room in the window it waits
+     * for the queue instead, and waking it for every QoS 0 "sent" would
+     * cost a context switch per message for nothing. */
+    if (was_full || !ok)
+        wake(p);
 }
 
 static void on_sent(void *ctx, MQTTAsync_successData *r) { (void)r; settle(ctx, true); }
@@ -378,6 +392,7 @@ static void pump(struct ef_publisher *p)
 static void *pub_thread(void *arg)
 {
     struct ef_publisher *p = arg;
+    ef_thread_name("ef-publisher", NULL);
     int attempt = 0;
     int64_t next_attempt = 0;
     int64_t next_stall_check = 0; /* the check scans every ticket: 4 times a second */

@@ -74,6 +74,39 @@ def cpu_split(pid):
     return int(fields[11]) / tck, int(fields[12]) / tck, ctx
 
 
+def threads(pid):
+    """{tid: (name, run ns, voluntary, involuntary context switches)}."""
+    out = {}
+    for d in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(f"{d}/comm") as f:
+                name = f.read().strip()
+            with open(f"{d}/schedstat") as f:
+                ns = int(f.read().split()[0])
+            vol = inv = 0
+            with open(f"{d}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        vol = int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches"):
+                        inv = int(line.split()[1])
+            out[os.path.basename(d)] = (name, ns, vol, inv)
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def thread_table(t0, t1, messages, readings):
+    """Lines: per thread, run time per reading and switches per message."""
+    lines = []
+    for tid, (name, ns, vol, inv) in sorted(t1.items(), key=lambda kv: kv[1][0]):
+        _, ns0, vol0, inv0 = t0.get(tid, (name, 0, 0, 0))
+        lines.append(f"  thread {name:<16} {(ns - ns0) / 1e3 / max(readings, 1):.3f} us/reading, "
+                     f"{(vol - vol0) / max(messages, 1):.2f} voluntary + "
+                     f"{(inv - inv0) / max(messages, 1):.2f} involuntary switches/message")
+    return lines
+
+
 def status_full(pid):
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -152,11 +185,13 @@ def measure_window(rig, window=WINDOW_S):
     s0 = rig.stats_after(time.monotonic())
     c0, n0, sub0 = wl.proc_cpu_s(pid), sched_ns(pid), rig.sub.snapshot()
     u0, k0, x0 = cpu_split(pid)
+    th0 = threads(pid)
     t0 = time.monotonic()
     time.sleep(window)
     s1 = rig.stats_after(time.monotonic())
     c1, n1, sub1 = wl.proc_cpu_s(pid), sched_ns(pid), rig.sub.snapshot()
     u1, k1, x1 = cpu_split(pid)
+    th1 = threads(pid)
     dt = time.monotonic() - t0
     st = status_full(pid)
     readings = s1["readings"] - s0["readings"]
@@ -181,6 +216,7 @@ def measure_window(rig, window=WINDOW_S):
         "published": s1["published"] - s0["published"],
         "spilled": s1.get("queue.spilled", 0) - s0.get("queue.spilled", 0),
         "status": st,
+        "threads": thread_table(th0, th1, s1["published"] - s0["published"], readings),
     }
 
 
@@ -201,6 +237,8 @@ def steady(build, env=None, label="default", scale=None):
           f"{m['user_us_per_reading']:.3f} + system {m['sys_us_per_reading']:.3f}); CPU share "
           f"{m['cpu_share'] * 100:.2f} %; {m['ctx_per_message']:.1f} context switches per "
           f"published message", flush=True)
+    for line in m["threads"]:
+        print(f"[{label}]{line}", flush=True)
     print(f"[{label}] RSS steady {st['VmRSS']} KiB (anon {st.get('RssAnon')}, file "
           f"{st.get('RssFile')}, shmem {st.get('RssShmem')}), peak VmHWM {st['VmHWM']} KiB, "
           f"VmSize {st['VmSize']} KiB, threads {st['Threads']}", flush=True)

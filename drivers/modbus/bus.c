@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/thread.h"
 #include "common/log.h"
 #include "drivers/modbus/bus_priv.h"
 
@@ -63,6 +64,7 @@ static void schedule_next(struct ef_mb_bus *b, struct ef_mb_dev *d)
 static void *bus_thread(void *arg)
 {
     struct ef_mb_bus *b = arg;
+    ef_thread_name("ef-bus", b->bus->name);
     int64_t t0 = ef_mono_ms();
     for (size_t i = 0; i < b->ndevs; i++)
         b->devs[i].next_due_ms = t0;

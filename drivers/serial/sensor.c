@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/thread.h"
 #include "common/log.h"
 #include "drivers/serial/csv.h"
 #include "drivers/serial/framing.h"
@@ -259,6 +260,7 @@ static bool wait_once(struct serial_sensor *s, int64_t budget)
 static void *sensor_main(void *arg)
 {
     struct serial_sensor *s = arg;
+    ef_thread_name("ef-ser", s->cfg->name);
     int64_t interval = s->cfg->interval_ms > 0 ? s->cfg->interval_ms : 1000;
     int64_t next_tick = ef_mono_ms() + (s->cfg->has_query ? 0 : interval);
     for (;;) {
