@@ -410,6 +410,27 @@ def maxrate(build, levels=None, window=10):
     return best
 
 
+def floor(build, window=WINDOW_S):
+    """The gateway's steady workload next to bench/floor/bench_floor: the same
+    Modbus reads and MQTT publishes made by libmodbus and paho alone (modes
+    modbus, mqtt, both), on one simulator and broker, in the same run."""
+    tmp = ef.TempDir("ef-bench-floor-")
+    broker = ef.Broker(tmp)
+    sim, port = wl.start_sim(os.path.join(build, "tests/modbus_sim/modbus_sim"), range(1, 11),
+                             tmp, "sim")
+    prog = os.path.join(build, "bench/floor/bench_floor")
+    try:
+        for mode in ("modbus", "mqtt", "both"):
+            out = subprocess.run([prog, mode, str(port), str(broker.port), "10", "100", "100",
+                                  str(window)], capture_output=True, text=True, timeout=window + 60)
+            print(out.stdout.strip() or f"floor {mode}: failed: {out.stderr.strip()}", flush=True)
+    finally:
+        wl.stop_sim(sim)
+        broker.stop()
+        tmp.cleanup()
+    steady(build, label="gateway")
+
+
 def main():
     build = sys.argv[1]
     parts = sys.argv[2:] or ["steady", "steady-scaled", "arenas", "startup", "callgrind",
@@ -421,6 +442,7 @@ def main():
          "startup": lambda: startup(build), "callgrind": lambda: callgrind(build),
          "maxrate": lambda: maxrate(build), "perf": lambda: perf_profile(build),
          # the same with 97 of the 100 points scaled by 0.1 (decimals in the JSON)
+         "floor": lambda: floor(build),
          "steady-scaled": lambda: steady(build, label="scale 0.1", scale=0.1),
          "callgrind-scaled": lambda: callgrind(build, scale=0.1)}[p]()
 
