@@ -71,7 +71,8 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
         if (d->include[i]) {
             nsend++;
             if (s) {
-                s->last_sent = ef_value_as_double(&r->value);
+                if (r->point && r->point->deadband > 0) /* only a deadband compares it */
+                    s->last_sent = ef_value_as_double(&r->value);
                 s->last_sent_ms = smp->ts_ms;
             }
         }

@@ -173,6 +173,101 @@ static void test_buffer_overflow_is_detected(void)
     EXPECT(b.len == 19, "overflow length %zu", b.len);
 }
 
+/* The telemetry payload as the piecewise ef_buf_* functions write it: the
+ * reference for ef_payload_telemetry's direct-write fast path. */
+static void telemetry_reference(struct ef_buf *b, int64_t ts, const struct ef_reading *r,
+                                size_t n, const bool *include)
+{
+    ef_buf_puts(b, "{\"ts\":");
+    ef_buf_int(b, ts);
+    ef_buf_puts(b, ",\"values\":{");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (include && !include[i])
+            continue;
+        if (!first)
+            ef_buf_put(b, ",", 1);
+        first = false;
+        ef_buf_put(b, "\"", 1);
+        ef_buf_puts(b, r[i].name);
+        ef_buf_put(b, "\":", 2);
+        ef_buf_value(b, &r[i].value);
+    }
+    ef_buf_puts(b, "}}");
+}
+
+/* Random readings of every kind (integers at their extremes too), names of
+ * 1..32 characters, random include flags, and every buffer size from 1 to
+ * past the payload's length: the bytes and the length (hence ef_buf_ok, and
+ * the overflow count) must equal the reference's, whether the fast path or
+ * the general one wrote each member. */
+static void test_telemetry_fast_path_matches_reference(void)
+{
+    static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 65535, -32768, INT64_MAX, INT64_MIN};
+    static const uint64_t uints[] = {0, 7, 10, 99, 100, 65535, 4294967295u, UINT64_MAX};
+    char names[12][40];
+    struct ef_reading r[12];
+    bool include[12];
+    char got[512], want[512];
+    for (int round = 0; round < 300; round++) {
+        size_t n = 1 + next_rand() % 12;
+        for (size_t i = 0; i < n; i++) {
+            size_t len = 1 + next_rand() % 32;
+            for (size_t k = 0; k < len; k++)
+                names[i][k] = "abcxyz_-0129"[next_rand() % 12];
+            names[i][len] = '\0';
+            r[i].name = names[i];
+            r[i].point = NULL;
+            switch (next_rand() % 5) {
+            case 0:
+                r[i].value = (struct ef_value){.kind = EF_VAL_INT,
+                                               .as.i = ints[next_rand() % 10]};
+                break;
+            case 1:
+                r[i].value = (struct ef_value){.kind = EF_VAL_UINT,
+                                               .as.u = uints[next_rand() % 8]};
+                break;
+            case 2:
+                r[i].value = (struct ef_value){.kind = EF_VAL_UINT, .as.u = next_rand()};
+                break;
+            case 3:
+                r[i].value = (struct ef_value){.kind = EF_VAL_DOUBLE,
+                                               .as.d = (double)(next_rand() % 100000) / 100};
+                break;
+            default:
+                r[i].value = (struct ef_value){.kind = EF_VAL_BOOL, .as.b = next_rand() & 1};
+            }
+            include[i] = next_rand() % 4 != 0;
+        }
+        const bool *inc = round % 2 ? include : NULL;
+        struct ef_buf full;
+        ef_buf_init(&full, want, sizeof want);
+        telemetry_reference(&full, (int64_t)(next_rand() % 2000000000000), r, n, inc);
+        size_t total = full.len;
+        int64_t ts = (int64_t)(next_rand() % 2000000000000);
+        for (size_t cap = 1; cap <= total + 40 && cap <= sizeof got; cap++) {
+            struct ef_buf a, e;
+            memset(got, 'F', sizeof got);
+            memset(want, 'F', sizeof want);
+            ef_buf_init(&a, got, cap);
+            ef_buf_init(&e, want, cap);
+            ef_payload_telemetry(&a, ts, r, n, inc);
+            telemetry_reference(&e, ts, r, n, inc);
+            bool same = a.len == e.len && ef_buf_ok(&a) == ef_buf_ok(&e);
+            /* the same bytes within the capacity, truncated or not... */
+            same = same && memcmp(got, want, cap) == 0;
+            /* ...and nothing written past it */
+            for (size_t k = cap; same && k < sizeof got; k++)
+                same = got[k] == 'F';
+            EXPECT(same, "round %d cap %zu: len %zu vs %zu\n got  %.*s\n want %.*s", round, cap,
+                   a.len, e.len, (int)(a.len < cap ? a.len : 0), got,
+                   (int)(e.len < cap ? e.len : 0), want);
+            if (!same)
+                return;
+        }
+    }
+}
+
 /* ef_round replaces libm's round(): same results, halfway away from zero. */
 static void test_round_matches_libm(void)
 {
@@ -196,6 +291,7 @@ int main(void)
     test_double_reads_back_shortest();
     test_float_reads_back_shortest();
     test_telemetry_payload_exact();
+    test_telemetry_fast_path_matches_reference();
     test_alarm_payloads_exact();
     test_buffer_overflow_is_detected();
     if (failures)
