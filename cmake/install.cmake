@@ -84,12 +84,18 @@ endif()
 # Runtime library dependencies are computed by dpkg-shlibdeps. For a cross
 # build it must look up the target's libraries (installed as multiarch
 # packages); cross.sh runs cpack with DEB_HOST_ARCH set for that.
+# paho (libpaho-mqtt3a/3as) and libssl are not linked but loaded with dlopen
+# (gateway/paho_dl.c, the TLS probe in gateway/mqtt_opts.c), which
+# dpkg-shlibdeps cannot see: they are named here, and CPack adds what
+# dpkg-shlibdeps finds to them.
+set(EF_DEB_DLOPEN_DEPENDS "libpaho-mqtt1.3 (>= 1.3.0), libssl3 (>= 3.0.0)")
 if(EF_CROSS_SYSROOT)
   # Libraries unpacked into a sysroot are unknown to dpkg: name them. These
   # are the dependencies dpkg-shlibdeps computes for the native build.
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= 2.34), libinih1 (>= 40), libmodbus5 (>= 3.0.2), \
-libpaho-mqtt1.3 (>= 1.3.0), libserialport0, libssl3 (>= 3.0.0)")
+libserialport0, ${EF_DEB_DLOPEN_DEPENDS}")
 else()
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "${EF_DEB_DLOPEN_DEPENDS}")
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mosquitto-clients")

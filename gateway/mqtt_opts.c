@@ -1,5 +1,6 @@
 #include "gateway/mqtt_opts.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -7,6 +8,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "gateway/paho_dl.h"
 
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
@@ -127,7 +131,9 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg)
     if (reason < 0x80 && code >= 0x80 && code <= 0xFF)
         reason = code;
     if (reason >= 0x80) {
-        what = MQTTReasonCode_toString((enum MQTTReasonCodes)reason);
+        what = ef_paho_reason_string(reason);
+        if (!what)
+            what = "refused by the broker";
     } else {
         switch (code) {
         case 1: what = "unacceptable protocol version"; break;
@@ -155,6 +161,75 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg)
  * certificate and host name, reading OpenSSL's verification result. */
 
 #define PROBE_TIMEOUT_MS 2000
+
+/* OpenSSL is not linked: on a TLS link paho's TLS build has mapped it
+ * already, and on a plain one it would cost ~2 MiB of RSS for a probe that
+ * never runs. libssl is loaded on the first probe and never unloaded; dlsym
+ * on its handle also finds libcrypto's ERR_ and X509_ functions (libcrypto
+ * is its dependency). SSL_set_tlsext_host_name is a macro for SSL_ctrl. */
+#define EF_SSL_SYMBOLS(X)                                                                         \
+    X(TLS_client_method)                                                                          \
+    X(SSL_CTX_new)                                                                                \
+    X(SSL_CTX_free)                                                                               \
+    X(SSL_CTX_load_verify_locations)                                                              \
+    X(SSL_CTX_set_default_verify_paths)                                                           \
+    X(SSL_new)                                                                                    \
+    X(SSL_free)                                                                                   \
+    X(SSL_use_certificate_chain_file)                                                             \
+    X(SSL_use_PrivateKey_file)                                                                    \
+    X(SSL_set_verify)                                                                             \
+    X(SSL_get0_param)                                                                             \
+    X(SSL_ctrl)                                                                                   \
+    X(SSL_set_fd)                                                                                 \
+    X(SSL_connect)                                                                                \
+    X(SSL_get_verify_result)                                                                      \
+    X(SSL_peek)                                                                                   \
+    X(SSL_get_error)                                                                              \
+    X(X509_VERIFY_PARAM_set1_ip_asc)                                                              \
+    X(X509_VERIFY_PARAM_set1_host)                                                                \
+    X(X509_verify_cert_error_string)                                                              \
+    X(ERR_clear_error)                                                                            \
+    X(ERR_peek_last_error)                                                                        \
+    X(ERR_reason_error_string)
+
+/* Each pointer has the type of OpenSSL's declaration (typeof does not
+ * evaluate its operand: no reference to the symbol is emitted). */
+#define EF_SSL_FIELD(sym) __typeof__(&sym) sym;
+static struct {
+    EF_SSL_SYMBOLS(EF_SSL_FIELD)
+} ossl;
+static bool ossl_ok;
+static pthread_once_t ossl_once = PTHREAD_ONCE_INIT;
+
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers fit in void *");
+
+static void ossl_load(void)
+{
+#define EF_SSL_ROW(sym) {#sym, offsetof(__typeof__(ossl), sym)},
+    static const struct {
+        const char *name;
+        size_t offset;
+    } syms[] = {EF_SSL_SYMBOLS(EF_SSL_ROW)};
+    const char *lib = "libssl.so.3";
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        ef_warn("mqtt: cannot load %s to find out why the TLS connection failed: %s", lib,
+                e ? e : "unknown error");
+        return;
+    }
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        dlerror();
+        void *f = dlsym(h, syms[i].name);
+        if (!f) {
+            const char *e = dlerror();
+            ef_warn("mqtt: %s has no %s: %s", lib, syms[i].name, e ? e : "null symbol");
+            return;
+        }
+        memcpy((char *)&ossl + syms[i].offset, &f, sizeof f);
+    }
+    ossl_ok = true;
+}
 
 /* Splits "ssl://HOST:PORT[/path]" (HOST may be [v6]) into HOST and PORT. */
 static int split_host_port(const char *uri, char *host, size_t hlen, char *port, size_t plen)
@@ -241,54 +316,60 @@ static void verify_sentence(long v, const char *host, char *why, size_t wlen)
         break;
     default:
         snprintf(why, wlen, "the broker's certificate was rejected: %s",
-                 X509_verify_cert_error_string(v));
+                 ossl.X509_verify_cert_error_string(v));
         break;
     }
 }
 
-/* The TLS part of the probe on a connected FD; returns 0 if TLS is fine. */
+/* The TLS part of the probe on a connected FD; returns 0 if TLS is fine.
+ * Without libssl it says nothing (WHY empty): the caller's generic text. */
 static int probe_tls(const struct ef_mqtt *m, int fd, const char *host, char *why, size_t wlen)
 {
+    pthread_once(&ossl_once, ossl_load);
+    if (!ossl_ok)
+        return -1;
     int bad = -1;
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    SSL_CTX *ctx = ossl.SSL_CTX_new(ossl.TLS_client_method());
+    SSL *ssl = ctx ? ossl.SSL_new(ctx) : NULL;
     if (!ssl) {
         snprintf(why, wlen, "cannot set up TLS");
         goto out;
     }
-    if (m->ca_file[0] ? SSL_CTX_load_verify_locations(ctx, m->ca_file, NULL) != 1
-                      : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+    if (m->ca_file[0] ? ossl.SSL_CTX_load_verify_locations(ctx, m->ca_file, NULL) != 1
+                      : ossl.SSL_CTX_set_default_verify_paths(ctx) != 1) {
         snprintf(why, wlen, "cannot load the CA certificates%s%s", m->ca_file[0] ? " from " : "",
                  m->ca_file);
         goto out;
     }
-    if ((m->cert_file[0] && SSL_use_certificate_chain_file(ssl, m->cert_file) != 1) ||
-        (m->key_file[0] && SSL_use_PrivateKey_file(ssl, m->key_file, SSL_FILETYPE_PEM) != 1)) {
+    if ((m->cert_file[0] && ossl.SSL_use_certificate_chain_file(ssl, m->cert_file) != 1) ||
+        (m->key_file[0] &&
+         ossl.SSL_use_PrivateKey_file(ssl, m->key_file, SSL_FILETYPE_PEM) != 1)) {
         snprintf(why, wlen, "cannot load the client certificate or key (cert_file, key_file)");
         goto out;
     }
     /* Handshake without aborting, then read what verification found. */
-    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-    X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-    if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
-        X509_VERIFY_PARAM_set1_host(vp, host, 0);
-        SSL_set_tlsext_host_name(ssl, host);
+    ossl.SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+    X509_VERIFY_PARAM *vp = ossl.SSL_get0_param(ssl);
+    if (ossl.X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
+        ossl.X509_VERIFY_PARAM_set1_host(vp, host, 0);
+        /* SSL_set_tlsext_host_name(ssl, host) */
+        ossl.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)host);
     }
-    SSL_set_fd(ssl, fd);
-    ERR_clear_error();
-    int ok = SSL_connect(ssl) == 1;
-    long v = SSL_get_verify_result(ssl);
+    ossl.SSL_set_fd(ssl, fd);
+    ossl.ERR_clear_error();
+    int ok = ossl.SSL_connect(ssl) == 1;
+    long v = ossl.SSL_get_verify_result(ssl);
     char buf[1];
     if (ok && v == X509_V_OK && m->tls_verify) {
         /* With TLS 1.3 a refused client certificate arrives as an alert
          * after our side of the handshake: peek for it briefly. */
         struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ok = SSL_peek(ssl, buf, 1) > 0 || SSL_get_error(ssl, 0) != SSL_ERROR_SSL;
+        ok = ossl.SSL_peek(ssl, buf, 1) > 0 || ossl.SSL_get_error(ssl, 0) != SSL_ERROR_SSL;
     }
     if (!ok) {
-        unsigned long e = ERR_peek_last_error();
-        const char *r = e ? ERR_reason_error_string(e) : NULL;
+        unsigned long e = ossl.ERR_peek_last_error();
+        const char *r = e ? ossl.ERR_reason_error_string(e) : NULL;
         if (r && strstr(r, "certificate required"))
             snprintf(why, wlen, "the broker requires a client certificate (cert_file, key_file)");
         else if (r && strstr(r, "certificate"))
@@ -302,9 +383,9 @@ static int probe_tls(const struct ef_mqtt *m, int fd, const char *host, char *wh
         bad = 0;
     }
 out:
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    ERR_clear_error();
+    ossl.SSL_free(ssl);
+    ossl.SSL_CTX_free(ctx);
+    ossl.ERR_clear_error();
     return bad;
 }
 

@@ -43,7 +43,9 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg);
  * broker's certificate has expired", "... signed by an unknown CA", "...
  * not valid for host name H", "the broker requires a client certificate",
  * "cannot reach H port P: Connection refused". Blocks while it probes:
- * call it once per change of failure, not per retry. Thread-local result. */
+ * call it once per change of failure, not per retry. Thread-local result.
+ * OpenSSL is not linked: the first probe loads libssl.so.3 with dlopen;
+ * if that fails (logged), the sentence of ef_mqtt_describe_failure. */
 const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int code, int reason,
                                              const char *msg);
 

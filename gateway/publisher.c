@@ -13,6 +13,7 @@
 #include "common/thread.h"
 #include "common/log.h"
 #include "gateway/mqtt_opts.h"
+#include "gateway/paho_dl.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
  * ticket, not the message, is paho's callback context: a callback for a
@@ -33,6 +34,7 @@ struct ticket {
 struct ef_publisher {
     struct ef_mqtt mqtt; /* a copy: a reload may free the config it came from */
     struct ef_queue *q;
+    const struct ef_paho *paho; /* the paho build for this uri: every call goes through it */
     MQTTAsync client;
     struct ef_mqtt_opts opts; /* uri, TLS, password: see mqtt_opts.h */
     pthread_t thread;
@@ -235,10 +237,10 @@ static void on_connection_lost(void *ctx, char *cause)
 
 static int on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
 {
-    (void)ctx;
+    struct ef_publisher *p = ctx;
     (void)len;
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
+    p->paho->freeMessage(&m);
+    p->paho->free(topic);
     return 1;
 }
 
@@ -279,7 +281,7 @@ static int start_connect(struct ef_publisher *p)
         co.onFailure = on_connect_failed;
     }
     ef_mqtt_warn_insecure(&p->opts);
-    return MQTTAsync_connect(p->client, &co);
+    return p->paho->connect(p->client, &co);
 }
 
 static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
@@ -312,7 +314,7 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
         ro.onSuccess = on_sent;
         ro.onFailure = on_send_failed;
     }
-    int rc = MQTTAsync_sendMessage(p->client, m->topic, &msg, &ro);
+    int rc = p->paho->sendMessage(p->client, m->topic, &msg, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
         ef_debug("send refused by paho (%d): message kept in the queue", rc);
         settle(t, false);
@@ -334,9 +336,9 @@ static int send_status(struct ef_publisher *p, const char *text, bool wait)
     msg.qos = 1;
     msg.retained = 1;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    int rc = MQTTAsync_sendMessage(p->client, p->status_topic, &msg, &ro);
+    int rc = p->paho->sendMessage(p->client, p->status_topic, &msg, &ro);
     if (rc == MQTTASYNC_SUCCESS && wait)
-        MQTTAsync_waitForCompletion(p->client, ro.token, 2000);
+        p->paho->waitForCompletion(p->client, ro.token, 2000);
     return rc;
 }
 
@@ -443,7 +445,7 @@ static void *pub_thread(void *arg)
                     p->mqtt.keepalive_s);
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
             dopt.timeout = 0;
-            MQTTAsync_disconnect(p->client, &dopt);
+            p->paho->disconnect(p->client, &dopt);
             on_connection_lost(p, "acknowledgements stalled");
             continue;
         }
@@ -455,22 +457,8 @@ static void *pub_thread(void *arg)
     return NULL;
 }
 
-/* Once per process, before any other paho call. OpenSSL 3 initialises itself
- * on first use, so paho need not load and set it up for every gateway (1.4
- * MiB of RSS on a plain tcp:// connection); paho's trace ring, which nobody
- * reads, is kept to errors (14 % of the instructions per reading). */
-static void paho_init_once(void)
-{
-    MQTTAsync_init_options io = MQTTAsync_init_options_initializer;
-    io.do_openssl_init = 0;
-    MQTTAsync_global_init(&io);
-    MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
-}
-
 struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, paho_init_once);
     struct ef_publisher *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -488,6 +476,13 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
         ef_pub_free(p);
         return NULL;
     }
+    /* paho's TLS build only for a TLS uri: it maps libssl and libcrypto. */
+    p->paho = ef_paho_get(p->opts.tls);
+    if (!p->paho) {
+        ef_err("mqtt: cannot create a client for %s", cfg->mqtt.uri);
+        ef_pub_free(p);
+        return NULL;
+    }
     MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
     cro.sendWhileDisconnected = 0; /* the queue is the only buffer */
     /* paho counts PUBLISH commands not yet written against this cap even while
@@ -496,8 +491,8 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
      * has to never refuse the birth or a retry. */
     cro.maxBufferedMessages = 1000;
     cro.MQTTVersion = p->mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-    int rc = MQTTAsync_createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
-                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
+    int rc = p->paho->createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
+                                        MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
 
     if (rc != MQTTASYNC_SUCCESS) {
         ef_err("mqtt: cannot create a client for %s (paho error %d)", cfg->mqtt.uri, rc);
@@ -505,7 +500,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
         ef_pub_free(p);
         return NULL;
     }
-    MQTTAsync_setCallbacks(p->client, p, on_connection_lost, on_message, NULL);
+    p->paho->setCallbacks(p->client, p, on_connection_lost, on_message, NULL);
     srand((unsigned)ef_mono_us() ^ (unsigned)getpid());
     return p;
 }
@@ -549,8 +544,8 @@ void ef_pub_stop(struct ef_publisher *p, int timeout_ms)
         send_status(p, "offline", true);
         MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
         dopt.timeout = 1000;
-        MQTTAsync_disconnect(p->client, &dopt);
-        for (int i = 0; i < 100 && MQTTAsync_isConnected(p->client); i++)
+        p->paho->disconnect(p->client, &dopt);
+        for (int i = 0; i < 100 && p->paho->isConnected(p->client); i++)
             ef_sleep_ms(10);
     }
     reclaim(p);
@@ -564,7 +559,7 @@ void ef_pub_free(struct ef_publisher *p)
     if (p->thread_started)
         ef_pub_stop(p, 0);
     if (p->client)
-        MQTTAsync_destroy(&p->client);
+        p->paho->destroy(&p->client);
     ef_mqtt_opts_free(&p->opts);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
@@ -585,7 +580,7 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
     msg.payloadlen = (int)len;
     msg.qos = 0;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    MQTTAsync_sendMessage(p->client, topic, &msg, &ro);
+    p->paho->sendMessage(p->client, topic, &msg, &ro);
 }
 
 void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out)
