@@ -26,6 +26,10 @@ Figures (each part can be run alone: bench.py BUILD PART...):
             simulators/buses) until the gateway falls behind: any skipped
             poll cycle, a queue that grows, or published readings below 98 %
             of the readings due.
+  floor     bench/floor/bench_floor: the steady workload's Modbus reads and
+            MQTT publishes made by libmodbus and paho alone (reads only,
+            publishes only, both), then "steady" on the gateway, for the
+            share of the CPU per reading that the libraries take anyway.
 """
 import glob
 import os
@@ -434,7 +438,7 @@ def floor(build, window=WINDOW_S):
 def main():
     build = sys.argv[1]
     parts = sys.argv[2:] or ["steady", "steady-scaled", "arenas", "startup", "callgrind",
-                             "perf", "maxrate"]
+                             "perf", "maxrate", "floor"]
     print(f"edgeferry gateway benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{os.uname().nodename}, {os.cpu_count()} CPUs, build {build}", flush=True)
     for p in parts:
