@@ -88,7 +88,9 @@ endif()
 # (gateway/paho_dl.c, the TLS probe in gateway/mqtt_opts.c), which
 # dpkg-shlibdeps cannot see: they are named here, and CPack adds what
 # dpkg-shlibdeps finds to them.
-set(EF_DEB_DLOPEN_DEPENDS "libpaho-mqtt1.3 (>= 1.3.0), libssl3 (>= 3.0.0)")
+# procps: the unit's ExecReload= runs /bin/kill, which minimal images lack
+# (scripts/systemd-container.sh found `systemctl reload` failing, 203/EXEC).
+set(EF_DEB_DLOPEN_DEPENDS "libpaho-mqtt1.3 (>= 1.3.0), libssl3 (>= 3.0.0), procps")
 if(EF_CROSS_SYSROOT)
   # Libraries unpacked into a sysroot are unknown to dpkg: name them. These
   # are the dependencies dpkg-shlibdeps computes for the native build.
