@@ -22,7 +22,7 @@ rm -rf "$logs" && mkdir -p "$logs"
 
 export EF_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
   --show-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no
-  --log-file=$logs/vg-%p.log"
+  --suppressions=$root/scripts/valgrind.supp --log-file=$logs/vg-%p.log"
 export EF_TIME_SCALE=${EF_TIME_SCALE:-8}
 (cd "$build" && ctest -R "$regex" --output-on-failure --timeout 3000) >"$logs/ctest.log" 2>&1
 ctest_rc=$?

@@ -46,6 +46,12 @@ keepalive_s = 5
 telemetry_qos = 1
 {mqtt}
 
+# Strict order: when a slow TLS handshake (valgrind) outlasts flush_ms, the
+# first readings are spilled, and live-first would send newer ones before
+# them; these tests check the link, not the replay order.
+[queue]
+replay = fifo
+
 [bus:sim]
 type = tcp
 host = 127.0.0.1
