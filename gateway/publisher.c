@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "gateway/mqtt_opts.h"
 #include "gateway/paho_dl.h"
+#include "gateway/paho_nudge.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
  * ticket, not the message, is paho's callback context: a callback for a
@@ -342,6 +343,23 @@ static int send_status(struct ef_publisher *p, const char *text, bool wait)
     return rc;
 }
 
+/* While a connect is in progress, end paho's receive thread's idle sleeps
+ * (gateway/paho_nudge.h says why), so CONNECT goes out as soon as the
+ * socket is open rather than up to 100 ms later. At most ~100 ms, and only
+ * while still connecting. */
+static void hasten_connect(struct ef_publisher *p)
+{
+    for (int i = 0; i < 50 && !atomic_load(&p->stop); i++) {
+        pthread_mutex_lock(&p->lock);
+        bool connecting = p->state == ST_CONNECTING;
+        pthread_mutex_unlock(&p->lock);
+        if (!connecting)
+            return;
+        ef_paho_nudge_receiver();
+        ef_sleep_ms(2);
+    }
+}
+
 /* Milliseconds to wait before the next connection attempt: exponential
  * back-off from 0.5 s to 30 s, with +-50 % jitter so a fleet of gateways
  * does not reconnect in step after a broker restart. */
@@ -418,9 +436,10 @@ static void *pub_thread(void *arg)
             p->state = ST_CONNECTING;
             pthread_mutex_unlock(&p->lock);
             int rc = start_connect(p);
-            if (rc != MQTTASYNC_SUCCESS) {
+            if (rc != MQTTASYNC_SUCCESS)
                 connect_failed(p, rc, 0, NULL);
-            }
+            else
+                hasten_connect(p);
             next_attempt = now + backoff_ms(attempt++);
         }
         if (birth) {

@@ -9,17 +9,7 @@
 #include "common/round.h"
 #include "gateway/payload.h"
 
-static int failures;
-
-#define EXPECT(cond, ...)                                                                      \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
-    } while (0)
+#include "expect.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
 static uint64_t next_rand(void)

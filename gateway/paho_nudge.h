@@ -1,0 +1,18 @@
+/* Wakes paho's receive thread from its idle sleep while a connection is
+ * being made. paho 1.3's receive thread (named "MQTTAsync_rcv") sleeps
+ * 100 ms whenever one of its cycles finds no socket ready, and its first
+ * cycle runs as MQTTAsync_connect starts it, racing the send thread that
+ * opens the socket: when the receive thread wins, CONNECT goes out 100 ms
+ * late and so does the first message after start-up (docs/performance.md,
+ * "Start-up: a race inside paho"). No paho call shortens that sleep; a
+ * signal with a no-op handler ends it early, and paho then simply runs its
+ * next cycle. Only a thread blocked in nanosleep is signalled, never one in
+ * poll(), whose EINTR paho would take for an idle cycle. */
+#ifndef EF_PAHO_NUDGE_H
+#define EF_PAHO_NUDGE_H
+
+/* Signals every paho receive thread now sleeping; returns how many (0 when
+ * none sleeps, or /proc is unavailable: the nudge is only an optimisation). */
+int ef_paho_nudge_receiver(void);
+
+#endif
