@@ -115,5 +115,27 @@ def paho_reload_from_tcp_to_ssl_loads_the_tls_build(tmp, cleanup):
     assert gw.stop() == 0, gw.output()
 
 
+@T.case
+def paho_unloadable_client_library_is_named_and_exits_1(tmp, cleanup):
+    """A broken or missing paho (here: a file that is not a library, found
+    first through LD_LIBRARY_PATH) is reported by name with the Debian
+    package to install, and the gateway exits 1 (runtime failure) rather
+    than running without a broker connection."""
+    s = Setup(tmp, cleanup)
+    broker = s.broker()
+    libdir = os.path.join(tmp.path, "badlib")
+    os.makedirs(libdir)
+    with open(os.path.join(libdir, "libpaho-mqtt3a.so.1"), "w") as f:
+        f.write("not a shared object\n")
+    gw = ef.Gateway(tmp, gateway_ini(tmp, s.sim.port, f"uri = tcp://127.0.0.1:{broker.port}"),
+                    extra_env={"LD_LIBRARY_PATH": libdir}).start()
+    cleanup(gw.stop)
+    rc = gw.proc.wait(timeout=20)
+    log = gw.output()
+    assert rc == 1, f"exit {rc}: {log}"
+    assert "cannot load libpaho-mqtt3a.so.1" in log and "libpaho-mqtt1.3" in log, log
+    assert f"cannot create a client for tcp://127.0.0.1:{broker.port}" in log, log
+
+
 if __name__ == "__main__":
     raise SystemExit(T.run())
