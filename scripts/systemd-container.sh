@@ -29,6 +29,9 @@ set -eu
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
 ROOTFS=${EF_ROOTFS:-/var/tmp/ef-root}
+# The root file system is removed and made again when stale: never let a
+# mistyped EF_ROOTFS point that at / or a top-level directory.
+case $ROOTFS in /*/*) ;; *) echo "EF_ROOTFS must be an absolute path two levels deep or more: $ROOTFS"; exit 2 ;; esac
 MIRROR=${EF_MIRROR:-http://deb.debian.org/debian}
 BUILD=${EF_BUILD:-$SRC/build-nspawn}
 GW=nspawn                       # gateway id, second topic level
