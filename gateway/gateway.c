@@ -11,9 +11,9 @@
 #include "common/log.h"
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
-#include "gateway/core.h"
-#include "gateway/publisher.h"
-#include "gateway/queue.h"
+#include "gateway/core/core.h"
+#include "gateway/mqtt/publisher.h"
+#include "gateway/queue/queue.h"
 #include "gateway/service.h"
 #include "gateway/stats.h"
 

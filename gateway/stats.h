@@ -6,10 +6,10 @@
 #include <stdint.h>
 
 #include "drivers/source.h"
-#include "gateway/core.h"
-#include "gateway/payload.h"
-#include "gateway/publisher.h"
-#include "gateway/queue.h"
+#include "gateway/core/core.h"
+#include "gateway/north/json.h"
+#include "gateway/mqtt/publisher.h"
+#include "gateway/queue/queue.h"
 
 struct ef_stats_input {
     int64_t ts_ms;

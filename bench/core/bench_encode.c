@@ -14,7 +14,7 @@
 #include "common/clock.h"
 #include "drivers/modbus/decode.h"
 #include "drivers/modbus/plan.h"
-#include "gateway/payload.h"
+#include "gateway/north/json.h"
 
 #define NPTS 100
 

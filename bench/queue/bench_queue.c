@@ -21,7 +21,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "gateway/queue.h"
+#include "gateway/queue/queue.h"
 
 #define PAYLOAD 200
 static const char topic[] = "edgeferry/gw1/plant/pump1/temp"; /* 30 bytes */

@@ -1,4 +1,4 @@
-#include "gateway/alarm.h"
+#include "gateway/core/alarm.h"
 
 int ef_alarm_eval(const struct ef_point *p, struct ef_alarm_state *st, double v,
                   enum ef_alarm_event out[2])

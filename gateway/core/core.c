@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "gateway/core_priv.h"
-#include "gateway/payload.h"
+#include "gateway/core/core_priv.h"
+#include "gateway/north/json.h"
 
 struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name)
 {

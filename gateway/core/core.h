@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "drivers/source.h"
-#include "gateway/queue.h"
+#include "gateway/queue/queue.h"
 
 struct ef_core;
 

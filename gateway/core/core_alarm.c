@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "gateway/core_priv.h"
-#include "gateway/payload.h"
+#include "gateway/core/core_priv.h"
+#include "gateway/north/json.h"
 
 static void push_alarm(struct ef_core *c, const char *topic, const char *payload, size_t len,
                        int64_t ts_ms)

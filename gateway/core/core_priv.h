@@ -6,8 +6,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "gateway/alarm.h"
-#include "gateway/core.h"
+#include "gateway/core/alarm.h"
+#include "gateway/core/core.h"
 
 #define CORE_MAX_READINGS 1024 /* per sample */
 #define CORE_PAYLOAD_MAX 65536

@@ -1,4 +1,4 @@
-#include "gateway/mqtt_opts.h"
+#include "gateway/mqtt/mqtt_opts.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "gateway/paho_dl.h"
+#include "gateway/mqtt/paho_dl.h"
 
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 

@@ -1,4 +1,4 @@
-#include "gateway/paho_dl.h"
+#include "gateway/mqtt/paho_dl.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

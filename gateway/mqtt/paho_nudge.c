@@ -1,4 +1,4 @@
-#include "gateway/paho_nudge.h"
+#include "gateway/mqtt/paho_nudge.h"
 
 #include <dirent.h>
 #include <fcntl.h>

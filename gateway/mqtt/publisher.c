@@ -1,4 +1,4 @@
-#include "gateway/publisher.h"
+#include "gateway/mqtt/publisher.h"
 
 #include <MQTTAsync.h>
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include "common/clock.h"
 #include "common/thread.h"
 #include "common/log.h"
-#include "gateway/mqtt_opts.h"
-#include "gateway/paho_dl.h"
-#include "gateway/paho_nudge.h"
+#include "gateway/mqtt/mqtt_opts.h"
+#include "gateway/mqtt/paho_dl.h"
+#include "gateway/mqtt/paho_nudge.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
  * ticket, not the message, is paho's callback context: a callback for a

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "gateway/queue.h"
+#include "gateway/queue/queue.h"
 
 #define EF_PUB_WINDOW 16
 

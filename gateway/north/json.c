@@ -1,4 +1,4 @@
-#include "gateway/payload.h"
+#include "gateway/north/json.h"
 
 #include "common/round.h"
 

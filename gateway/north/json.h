@@ -1,7 +1,7 @@
 /* JSON payloads of the MQTT topics (INTERFACE.md "Topics and payloads").
  * Pure functions: they write into a caller's buffer and never allocate. */
-#ifndef EF_PAYLOAD_H
-#define EF_PAYLOAD_H
+#ifndef EF_NORTH_JSON_H
+#define EF_NORTH_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* The store-and-forward queue: API, memory lists and delivery order.
  * Disk work lives in queue_disk.c and start-up in queue_recover.c; the
  * locking and ordering rules are in queue_impl.h. */
-#include "gateway/queue_impl.h"
+#include "gateway/queue/queue_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Disk side of the queue: batched appends, the disk cap, spilling, reading
  * back, acknowledgement and deletion of segments (see queue_impl.h). */
-#include "gateway/queue_impl.h"
+#include "gateway/queue/queue_impl.h"
 
 #include <errno.h>
 #include <inttypes.h>

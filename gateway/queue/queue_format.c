@@ -1,5 +1,5 @@
 /* Record and cursor encoding for the queue (see queue_format.h). Pure. */
-#include "gateway/queue_format.h"
+#include "gateway/queue/queue_format.h"
 
 #include <pthread.h>
 #include <string.h>

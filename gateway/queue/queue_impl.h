@@ -17,9 +17,9 @@
 
 #include <pthread.h>
 
-#include "gateway/queue.h"
-#include "gateway/queue_format.h"
-#include "gateway/queue_seg.h"
+#include "gateway/queue/queue.h"
+#include "gateway/queue/queue_format.h"
+#include "gateway/queue/queue_seg.h"
 
 enum qsrc { QSRC_MEM, QSRC_DISK };
 enum qstate { QST_QUEUED, QST_INFLIGHT, QST_RETRY, QST_ACKED };

@@ -1,7 +1,7 @@
 /* Start-up recovery of the queue: read the cursor, scan every segment,
  * cut off torn or corrupt tails, and rebuild the books (queue_impl.h). A
  * damaged file is never a reason to refuse to start. */
-#include "gateway/queue_impl.h"
+#include "gateway/queue/queue_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

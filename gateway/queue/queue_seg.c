@@ -1,5 +1,5 @@
 /* Segment and cursor files of the queue (see queue_seg.h). */
-#include "gateway/queue_seg.h"
+#include "gateway/queue/queue_seg.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/queue_format.h"
+#include "gateway/queue/queue_format.h"
 
 /* Reader buffer: twice the largest record, so a record that starts in the
  * first half is always whole after one refill. Fixed: replay memory does not

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/queue_format.h"
+#include "gateway/queue/queue_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

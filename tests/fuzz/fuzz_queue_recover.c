@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "gateway/queue.h"
-#include "gateway/queue_format.h"
+#include "gateway/queue/queue.h"
+#include "gateway/queue/queue_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/alarm.h"
+#include "gateway/core/alarm.h"
 
 static int failures;
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/paho_nudge.h"
+#include "gateway/mqtt/paho_nudge.h"
 
 #include "expect.h"
 

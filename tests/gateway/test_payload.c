@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/round.h"
-#include "gateway/payload.h"
+#include "gateway/north/json.h"
 
 #include "expect.h"
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gateway/queue.h"
+#include "gateway/queue/queue.h"
 
 #define CHECK(cond)                                                                   \
     do {                                                                              \

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/queue.h"
-#include "gateway/queue_seg.h"
+#include "gateway/queue/queue.h"
+#include "gateway/queue/queue_seg.h"
 
 static const char *const cls_name[2] = { "alarm", "telemetry" };
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/queue_format.h"
+#include "gateway/queue/queue_format.h"
 #include "qtest.h"
 
 static size_t sample(uint8_t *buf, size_t cap, const char *topic, const char *payload)
