@@ -85,7 +85,7 @@ endif()
 # build it must look up the target's libraries (installed as multiarch
 # packages); cross.sh runs cpack with DEB_HOST_ARCH set for that.
 # paho (libpaho-mqtt3a/3as) and libssl are not linked but loaded with dlopen
-# (gateway/paho_dl.c, the TLS probe in gateway/mqtt_opts.c), which
+# (gateway/mqtt/paho_dl.c, the TLS probe in gateway/mqtt/mqtt_opts.c), which
 # dpkg-shlibdeps cannot see: they are named here, and CPack adds what
 # dpkg-shlibdeps finds to them.
 # procps: the unit's ExecReload= runs /bin/kill, which minimal images lack

@@ -344,7 +344,7 @@ static int send_status(struct ef_publisher *p, const char *text, bool wait)
 }
 
 /* While a connect is in progress, end paho's receive thread's idle sleeps
- * (gateway/paho_nudge.h says why), so CONNECT goes out as soon as the
+ * (gateway/mqtt/paho_nudge.h says why), so CONNECT goes out as soon as the
  * socket is open rather than up to 100 ms later. At most ~100 ms, and only
  * while still connecting. */
 static void hasten_connect(struct ef_publisher *p)

@@ -1,4 +1,4 @@
-/* Fuzz target: the queue's pure on-disk formats (gateway/queue_format.h).
+/* Fuzz target: the queue's pure on-disk formats (gateway/queue/queue_format.h).
  *
  * Walks the input as a segment file the way recovery does: decode a record,
  * or on a bad one search for the next magic. A record that decodes must

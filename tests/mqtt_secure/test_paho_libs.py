@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Which paho build the gateway loads (gateway/paho_dl.c): a plain link
+"""Which paho build the gateway loads (gateway/mqtt/paho_dl.c): a plain link
 (tcp://, mqtt://, ws://) maps libpaho-mqtt3a and no OpenSSL at all, which is
 what keeps its RSS low (docs/performance.md); a TLS link (ssl://) maps
 libpaho-mqtt3as; a SIGHUP reload from tcp:// to ssl:// loads the TLS build

@@ -1,4 +1,4 @@
-/* The queue's record and cursor formats (gateway/queue_format.h): pure
+/* The queue's record and cursor formats (gateway/queue/queue_format.h): pure
  * round trips, and every kind of damage is detected. */
 #include <stdio.h>
 #include <string.h>
