@@ -70,15 +70,17 @@ static void generation_free(struct generation *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Builds core and sources for CFG (taking ownership) and starts them. */
-static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q)
+/* Builds core and sources for CFG (taking ownership) and starts them.
+ * RELOAD: it replaces a running generation. */
+static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q,
+                            bool reload)
 {
     memset(g, 0, sizeof *g);
     g->cfg = cfg;
     size_t ndev = cfg->ndevices + cfg->nserials;
     g->counters = calloc(ndev ? ndev : 1, sizeof *g->counters);
     g->sources = calloc(cfg->nbuses + cfg->nserials + 1, sizeof *g->sources);
-    g->core = ef_core_new(cfg, q);
+    g->core = ef_core_new(cfg, q, reload);
     if (!g->counters || !g->sources || !g->core) {
         ef_err("out of memory");
         return -1;
@@ -168,7 +170,7 @@ static void reload(struct gateway *gw)
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
     snprintf(gw->stats_topic, sizeof gw->stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (generation_start(&gw->gen, cfg, gw->queue) != 0)
+    if (generation_start(&gw->gen, cfg, gw->queue, true) != 0)
         ef_err("reload: some sources could not be started");
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
@@ -239,7 +241,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         ef_config_free(cfg);
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue) != 0 || ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 || ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
