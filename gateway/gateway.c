@@ -33,6 +33,10 @@ struct gateway {
     struct ef_queue *queue;
     struct ef_publisher *pub;
     struct generation gen;
+    /* What replaced cores and publishers counted: stats count from the
+     * process start, across reloads. */
+    struct ef_core_stats core_before;
+    struct ef_pub_stats pub_before;
     int64_t started_mono;
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
@@ -70,15 +74,17 @@ static void generation_free(struct generation *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Builds core and sources for CFG (taking ownership) and starts them. */
-static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q)
+/* Builds core and sources for CFG (taking ownership) and starts them.
+ * RELOAD: it replaces a running generation. */
+static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q,
+                            bool reload)
 {
     memset(g, 0, sizeof *g);
     g->cfg = cfg;
     size_t ndev = cfg->ndevices + cfg->nserials;
     g->counters = calloc(ndev ? ndev : 1, sizeof *g->counters);
     g->sources = calloc(cfg->nbuses + cfg->nserials + 1, sizeof *g->sources);
-    g->core = ef_core_new(cfg, q);
+    g->core = ef_core_new(cfg, q, reload);
     if (!g->counters || !g->sources || !g->core) {
         ef_err("out of memory");
         return -1;
@@ -108,8 +114,10 @@ static void publish_stats(struct gateway *gw)
     in.ts_ms = ef_wall_ms();
     in.uptime_s = (ef_mono_ms() - gw->started_mono) / 1000;
     ef_core_get_stats(gw->gen.core, &in.core);
+    ef_stats_add_core(&in.core, &gw->core_before);
     ef_queue_get_stats(gw->queue, &in.queue);
     ef_pub_get_stats(gw->pub, &in.pub);
+    ef_stats_add_pub(&in.pub, &gw->pub_before);
     in.names = gw->gen.core;
     in.devices = gw->gen.counters;
     in.ndevices = ef_core_ndevices(gw->gen.core);
@@ -138,6 +146,39 @@ static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
            strcmp(a->gateway.id, b->gateway.id) == 0;
 }
 
+/* The device counters of a stopped generation, by name, for the devices
+ * of the same name in the next one; removed devices' counts go away. */
+struct dev_carry {
+    size_t n;
+    char (*names)[EF_NAME_MAX + 1];
+    struct ef_dev_counters *counters;
+};
+
+static void carry_take(struct dev_carry *k, struct generation *g)
+{
+    k->n = g->core ? ef_core_ndevices(g->core) : 0;
+    k->counters = g->counters;
+    g->counters = NULL; /* its sources are stopped: nothing writes it any more */
+    k->names = calloc(k->n ? k->n : 1, sizeof *k->names);
+    if (!k->names)
+        k->n = 0;
+    for (size_t i = 0; i < k->n; i++)
+        snprintf(k->names[i], sizeof k->names[i], "%s", ef_core_device_name(g->core, i));
+}
+
+static void carry_give(struct dev_carry *k, struct generation *g)
+{
+    size_t n = g->core && g->counters ? ef_core_ndevices(g->core) : 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k->n; j++)
+            if (strcmp(k->names[j], ef_core_device_name(g->core, i)) == 0) {
+                ef_stats_add_device(&g->counters[i], &k->counters[j]);
+                break;
+            }
+    free(k->names);
+    free(k->counters);
+}
+
 static void reload(struct gateway *gw)
 {
     ef_service_reloading();
@@ -158,9 +199,19 @@ static void reload(struct gateway *gw)
         ef_warn("reload: [queue] and state_dir changes take effect at the next restart");
     bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
     generation_stop(&gw->gen);
+    if (gw->gen.core) {
+        struct ef_core_stats cs;
+        ef_core_get_stats(gw->gen.core, &cs);
+        ef_stats_add_core(&gw->core_before, &cs);
+    }
+    struct dev_carry carry;
+    carry_take(&carry, &gw->gen);
     if (new_mqtt) {
         ef_info("reload: [mqtt] changed, reconnecting");
         ef_pub_stop(gw->pub, 2000);
+        struct ef_pub_stats ps;
+        ef_pub_get_stats(gw->pub, &ps);
+        ef_stats_add_pub(&gw->pub_before, &ps);
         ef_pub_free(gw->pub);
         gw->pub = ef_pub_new(cfg, gw->queue);
     }
@@ -168,8 +219,9 @@ static void reload(struct gateway *gw)
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
     snprintf(gw->stats_topic, sizeof gw->stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (generation_start(&gw->gen, cfg, gw->queue) != 0)
+    if (generation_start(&gw->gen, cfg, gw->queue, true) != 0)
         ef_err("reload: some sources could not be started");
+    carry_give(&carry, &gw->gen);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -239,7 +291,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         ef_config_free(cfg);
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue) != 0 || ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 || ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",

@@ -72,3 +72,43 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     }
     ef_buf_puts(b, "}}");
 }
+
+void ef_stats_add_core(struct ef_core_stats *acc, const struct ef_core_stats *s)
+{
+    acc->samples += s->samples;
+    acc->readings += s->readings;
+    acc->messages += s->messages;
+    acc->suppressed += s->suppressed;
+    acc->alarms += s->alarms;
+    acc->queue_errors += s->queue_errors;
+}
+
+void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s)
+{
+    acc->connects += s->connects;
+    acc->connect_failures += s->connect_failures;
+    acc->connection_lost += s->connection_lost;
+    acc->published += s->published;
+    acc->resent += s->resent;
+    acc->direct_dropped += s->direct_dropped;
+}
+
+static void add(atomic_uint_fast64_t *dst, atomic_uint_fast64_t *src)
+{
+    atomic_fetch_add_explicit(dst, ld(src), memory_order_relaxed);
+}
+
+void ef_stats_add_device(struct ef_dev_counters *dst, struct ef_dev_counters *src)
+{
+    add(&dst->polls, &src->polls);
+    add(&dst->polls_failed, &src->polls_failed);
+    add(&dst->requests, &src->requests);
+    add(&dst->errors, &src->errors);
+    add(&dst->timeouts, &src->timeouts);
+    add(&dst->points_failed, &src->points_failed);
+    add(&dst->skipped, &src->skipped);
+    add(&dst->readings, &src->readings);
+    add(&dst->lines_rejected, &src->lines_rejected);
+    add(&dst->lines_overlong, &src->lines_overlong);
+    add(&dst->reopens, &src->reopens);
+}

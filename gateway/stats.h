@@ -25,4 +25,12 @@ struct ef_stats_input {
 /* Encodes the stats JSON into B. Pure. */
 void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in);
 
+/* Counters count from the process start, while a reload replaces the core
+ * and the device counters (and, for a new [mqtt], the publisher): these add
+ * what a replaced part had counted to what its successor counts. */
+void ef_stats_add_core(struct ef_core_stats *acc, const struct ef_core_stats *s);
+void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s);
+/* Atomic adds into DST, which may be in use by a running source. */
+void ef_stats_add_device(struct ef_dev_counters *dst, struct ef_dev_counters *src);
+
 #endif

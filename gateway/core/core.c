@@ -133,7 +133,7 @@ static int dev_init(struct ef_core *c, struct core_dev *d, const char *name, int
     return d->payload && d->include ? 0 : -1;
 }
 
-struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q)
+struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q, bool reload)
 {
     struct ef_core *c = calloc(1, sizeof *c);
     if (!c)
@@ -163,7 +163,7 @@ struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q)
         ef_core_free(c);
         return NULL;
     }
-    ef_core_load_alarms(c);
+    ef_core_load_alarms(c, reload);
     return c;
 }
 

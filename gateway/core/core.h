@@ -25,8 +25,11 @@ struct ef_core_stats {
 
 /* Creates the core for CFG (which must outlive it). Device tables are
  * indexed by source_index: Modbus devices first (cfg->devices order), then
- * serial sensors. Returns NULL on allocation failure. */
-struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q);
+ * serial sensors. Alarms active in the state file carry over; those CFG no
+ * longer has (device, point or limit gone, topics moved) are queued as
+ * cleared. RELOAD says this replaces a running core (SIGHUP), for the log.
+ * Returns NULL on allocation failure. */
+struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q, bool reload);
 void ef_core_free(struct ef_core *c);
 
 /* The sink to give every source. Valid while the core lives. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
 #include "gateway/north/json.h"
@@ -69,21 +70,50 @@ void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
         ef_core_save_alarms(c);
 }
 
-/* File format, one active alarm per line:
+/* File format, one active alarm per line, after the topic base they were
+ * raised under (a file without it is taken to have the current one):
+ *   base PREFIX/ID
  *   offline DEVICE
  *   high DEVICE POINT
  *   low DEVICE POINT */
+#define STATE_LINE_MAX (EF_STR_MAX + 3 * EF_NAME_MAX + 16)
+
+static void topic_base(const struct ef_core *c, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", c->cfg->mqtt.topic_prefix, c->cfg->gateway.id);
+}
+
+/* Appends LINE to *BUF; false when out of memory. */
+static bool append(char **buf, size_t *len, size_t *cap, const char *line)
+{
+    size_t n = strlen(line);
+    if (*len + n + 1 > *cap) {
+        char *nb = realloc(*buf, *cap * 2 + n);
+        if (!nb)
+            return false;
+        *buf = nb;
+        *cap = *cap * 2 + n;
+    }
+    memcpy(*buf + *len, line, n);
+    *len += n;
+    return true;
+}
+
 static size_t format_states(struct ef_core *c, char **out)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     if (!buf)
         return 0;
-    for (size_t i = 0; i < c->ndevs; i++) {
+    char line[STATE_LINE_MAX] = "base ";
+    topic_base(c, line + 5, sizeof line - 6);
+    strcat(line, "\n");
+    bool ok = append(&buf, &len, &cap, line);
+    for (size_t i = 0; ok && i < c->ndevs; i++) {
         struct core_dev *d = &c->devs[i];
         pthread_mutex_lock(&d->lock);
-        for (size_t k = 0; k <= d->nslots; k++) {
-            char line[3 * EF_NAME_MAX + 16] = "";
+        for (size_t k = 0; ok && k <= d->nslots; k++) {
+            line[0] = '\0';
             if (k == d->nslots && d->offline.offline)
                 snprintf(line, sizeof line, "offline %s\n", d->name);
             else if (k < d->nslots && d->slots[k].alarm.high_active)
@@ -91,16 +121,7 @@ static size_t format_states(struct ef_core *c, char **out)
             if (k < d->nslots && d->slots[k].alarm.low_active)
                 snprintf(line + strlen(line), sizeof line - strlen(line), "low %s %s\n", d->name,
                          d->slots[k].name);
-            size_t n = strlen(line);
-            if (len + n + 1 > cap) {
-                char *nb = realloc(buf, cap * 2 + n);
-                if (!nb)
-                    break;
-                buf = nb;
-                cap = cap * 2 + n;
-            }
-            memcpy(buf + len, line, n);
-            len += n;
+            ok = append(&buf, &len, &cap, line);
         }
         pthread_mutex_unlock(&d->lock);
     }
@@ -129,43 +150,117 @@ void ef_core_save_alarms(struct ef_core *c)
     pthread_mutex_unlock(&c->store_lock);
 }
 
-static struct core_dev *find_dev(struct ef_core *c, const char *name)
+static const struct ef_point *find_point(const struct ef_core *c, size_t dev, const char *name)
 {
-    for (size_t i = 0; i < c->ndevs; i++)
-        if (strcmp(c->devs[i].name, name) == 0)
-            return &c->devs[i];
+    const struct ef_config *cfg = c->cfg;
+    const struct ef_point *pts = dev < cfg->ndevices ? cfg->devices[dev].points
+                                                     : cfg->serials[dev - cfg->ndevices].points;
+    size_t n = dev < cfg->ndevices ? cfg->devices[dev].npoints
+                                   : cfg->serials[dev - cfg->ndevices].npoints;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(pts[i].name, name) == 0)
+            return &pts[i];
     return NULL;
 }
 
-void ef_core_load_alarms(struct ef_core *c)
+/* Takes one line of the file into the state machines. Returns 1 when the
+ * configuration still has that alarm, -1 when it does not (a removed
+ * device, point or limit), 0 for a line that is not an alarm. */
+static bool is_alarm(const char *kind, const char *point)
+{
+    if (strcmp(kind, "offline") == 0)
+        return true;
+    return point[0] && (strcmp(kind, "high") == 0 || strcmp(kind, "low") == 0);
+}
+
+static int restore_one(struct ef_core *c, const char *kind, const char *dev, const char *point)
+{
+    bool offline = strcmp(kind, "offline") == 0;
+    bool high = strcmp(kind, "high") == 0;
+    if (!is_alarm(kind, point))
+        return 0;
+    size_t i = 0;
+    while (i < c->ndevs && strcmp(c->devs[i].name, dev) != 0)
+        i++;
+    if (i == c->ndevs)
+        return -1;
+    struct core_dev *d = &c->devs[i];
+    if (offline) {
+        d->offline.offline = true;
+        return 1;
+    }
+    const struct ef_point *p = find_point(c, i, point);
+    if (!p || !(high ? p->has_alarm_high : p->has_alarm_low))
+        return -1;
+    struct slot *s = ef_core_slot(d, 0, point);
+    if (s && high)
+        s->alarm.high_active = true;
+    else if (s)
+        s->alarm.low_active = true;
+    return 1;
+}
+
+/* Sends "cleared" for an alarm the configuration no longer has: nothing
+ * else ever would, and its retained "active" would stay on the broker. BASE
+ * is the P/G it was raised under. */
+static void clear_removed(struct ef_core *c, const char *base, bool moved, bool reload,
+                          const char *kind, const char *dev, const char *point)
+{
+    char topic[STATE_LINE_MAX + 16];
+    if (point[0])
+        snprintf(topic, sizeof topic, "%s/alarm/%s/%s", base, dev, point);
+    else
+        snprintf(topic, sizeof topic, "%s/alarm/%s", base, dev);
+    int64_t ts = ef_wall_ms();
+    char payload[128];
+    struct ef_buf b;
+    ef_buf_init(&b, payload, sizeof payload);
+    ef_payload_alarm_removed(&b, ts, kind);
+    const char *why = moved ? "topic_prefix or id changed" : "no longer in the configuration";
+    if (point[0])
+        ef_info("%salarm %s/%s %s%s cleared: %s", reload ? "reload: " : "", dev, point, kind,
+                reload ? "" : " from before the restart", why);
+    else
+        ef_info("%soffline alarm of %s%s cleared: %s", reload ? "reload: " : "", dev,
+                reload ? "" : " from before the restart", why);
+    push_alarm(c, topic, b.data, b.len, ts);
+}
+
+void ef_core_load_alarms(struct ef_core *c, bool reload)
 {
     if (!c->store_path[0])
         return;
     FILE *f = fopen(c->store_path, "r");
     if (!f)
         return; /* first start, or no alarm was ever active */
-    char line[3 * EF_NAME_MAX + 16];
-    size_t n = 0;
+    char now[STATE_LINE_MAX], base[STATE_LINE_MAX], line[STATE_LINE_MAX];
+    topic_base(c, now, sizeof now);
+    memcpy(base, now, sizeof base);
+    size_t kept = 0, cleared = 0;
     while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "base ", 5) == 0) {
+            snprintf(base, sizeof base, "%s", line + 5);
+            continue;
+        }
         char kind[16], dev[EF_NAME_MAX + 1], point[EF_NAME_MAX + 1] = "";
         if (sscanf(line, "%15s %64s %64s", kind, dev, point) < 2)
             continue;
-        struct core_dev *d = find_dev(c, dev);
-        if (!d)
-            continue; /* the device left the configuration */
-        if (strcmp(kind, "offline") == 0) {
-            d->offline.offline = true;
-            n++;
-        } else if (point[0] && (strcmp(kind, "high") == 0 || strcmp(kind, "low") == 0)) {
-            struct slot *s = ef_core_slot(d, 0, point);
-            if (s && kind[0] == 'h')
-                s->alarm.high_active = true;
-            else if (s)
-                s->alarm.low_active = true;
-            n++;
+        /* Alarms raised under other topics are cleared there, and raised
+         * afresh under the new ones if their condition still holds. */
+        bool moved = strcmp(base, now) != 0;
+        int r = !moved ? restore_one(c, kind, dev, point) : is_alarm(kind, point) ? -1 : 0;
+        if (r > 0)
+            kept++;
+        if (r < 0) {
+            clear_removed(c, base, moved, reload, kind, dev, point);
+            cleared++;
         }
     }
     fclose(f);
-    if (n)
-        ef_info("%zu alarm%s still active from before the restart", n, n == 1 ? "" : "s");
+    if (cleared)
+        ef_core_save_alarms(c);
+    if (kept)
+        ef_info("%s%zu alarm%s still active%s", reload ? "reload: " : "", kept,
+                kept == 1 ? "" : "s", reload ? "" : " from before the restart");
 }

@@ -63,8 +63,10 @@ bool ef_core_check_limits(struct ef_core *c, struct core_dev *d, struct slot *s,
  * rename). Takes each device's lock in turn: call without any held. */
 void ef_core_save_alarms(struct ef_core *c);
 
-/* Loads the alarm state file into the devices' slots (at creation). */
-void ef_core_load_alarms(struct ef_core *c);
+/* Loads the alarm state file into the devices' slots (at creation), and
+ * clears the alarms the configuration no longer has. RELOAD: for a SIGHUP
+ * rather than a start (the log's wording). */
+void ef_core_load_alarms(struct ef_core *c, bool reload);
 
 void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered);
 

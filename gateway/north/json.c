@@ -265,3 +265,12 @@ void ef_payload_offline(struct ef_buf *b, int64_t ts_ms, bool active)
     ef_buf_puts(b, active ? ",\"state\":\"active\",\"kind\":\"offline\"}"
                           : ",\"state\":\"cleared\",\"kind\":\"offline\"}");
 }
+
+void ef_payload_alarm_removed(struct ef_buf *b, int64_t ts_ms, const char *kind)
+{
+    ef_buf_puts(b, "{\"ts\":");
+    ef_buf_int(b, ts_ms);
+    ef_buf_puts(b, ",\"state\":\"cleared\",\"kind\":\"");
+    ef_buf_puts(b, kind);
+    ef_buf_puts(b, "\",\"reason\":\"removed\"}");
+}

@@ -55,4 +55,10 @@ void ef_payload_alarm(struct ef_buf *b, int64_t ts_ms, bool active, bool high,
 /* Device communication alarm: {"ts":..,"state":"active","kind":"offline"} */
 void ef_payload_offline(struct ef_buf *b, int64_t ts_ms, bool active);
 
+/* An alarm cleared because the configuration no longer has it (its device,
+ * point or limit was removed, or its topic moved): there is no reading, so
+ * no value or limit, only {"ts":..,"state":"cleared","kind":KIND,
+ * "reason":"removed"}. KIND is "high", "low" or "offline". */
+void ef_payload_alarm_removed(struct ef_buf *b, int64_t ts_ms, const char *kind);
+
 #endif

@@ -151,6 +151,11 @@ static void test_alarm_payloads_exact(void)
     ef_payload_offline(&b, 43, false);
     EXPECT(strcmp(data, "{\"ts\":43,\"state\":\"cleared\",\"kind\":\"offline\"}") == 0,
            "offline: %s", data);
+    ef_buf_init(&b, data, sizeof data);
+    ef_payload_alarm_removed(&b, 44, "low");
+    EXPECT(strcmp(data, "{\"ts\":44,\"state\":\"cleared\",\"kind\":\"low\","
+                        "\"reason\":\"removed\"}") == 0,
+           "removed: %s", data);
 }
 
 static void test_buffer_overflow_is_detected(void)
