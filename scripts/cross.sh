@@ -119,7 +119,18 @@ unit_step() {
         ${SKIP:+-E "$SKIP"}) >"build-$1/cross-unit.log" 2>&1
     rc=$?
     grep -E "tests passed|tests failed" "build-$1/cross-unit.log" || true
+    skipped_reasons "$1"
     return $rc
+}
+
+# A skipped test (exit 77) says why on its output, which ctest shows only
+# verbosely: run each skipped one again to print its reason.
+skipped_reasons() {
+    sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (Skipped)$/\1/p' "build-$1/cross-unit.log" |
+        while read -r t; do
+            echo "   skipped $t:"
+            (cd "build-$1" && ctest -V -R "^$t\$" 2>&1) | sed -n 's/^[0-9]*: SKIP: /     /p'
+        done
 }
 
 e2e_step() {

@@ -1,5 +1,7 @@
 #include "gateway/mqtt/paho_nudge.h"
 
+#include "common/log.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,7 +13,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The sleeps to look for, by the numbers of the architecture built for
+ * (arm64: 115 and 101; armhf: 407, 265 and 162, glibc trying the 64-bit
+ * time call first). */
+#if !defined(SYS_clock_nanosleep) && !defined(SYS_clock_nanosleep_time64) && !defined(SYS_nanosleep)
+#error "no nanosleep system call known for this architecture"
+#endif
+
 #define NUDGE_SIGNAL SIGURG /* ignored by default; nobody else sends it here */
+
+static bool available; /* written once, under pthread_once */
 
 static void on_nudge(int sig) { (void)sig; }
 
@@ -44,14 +55,20 @@ static bool read_task_file(const char *tid, const char *name, char *buf, size_t 
 
 /* The first field of /proc/.../syscall is the number of the system call
  * the thread is blocked in ("running" when it is not blocked). */
-static bool in_nanosleep(const char *tid)
+static bool syscall_nr(const char *tid, long *nr)
 {
     char buf[128];
     if (!read_task_file(tid, "syscall", buf, sizeof buf))
         return false;
     char *end;
-    long nr = strtol(buf, &end, 10);
-    if (end == buf)
+    *nr = strtol(buf, &end, 10);
+    return end != buf;
+}
+
+static bool in_nanosleep(const char *tid)
+{
+    long nr;
+    if (!syscall_nr(tid, &nr))
         return false;
 #ifdef SYS_clock_nanosleep
     if (nr == SYS_clock_nanosleep)
@@ -68,11 +85,31 @@ static bool in_nanosleep(const char *tid)
     return false;
 }
 
-int ef_paho_nudge_receiver(void)
+/* A thread reading its own syscall file is inside that read(), so the file
+ * must say SYS_read; under qemu-user it gives the host's number for it. */
+static void init(void)
+{
+    char tid[24];
+    snprintf(tid, sizeof tid, "%ld", (long)gettid());
+    long nr;
+    available = syscall_nr(tid, &nr) && nr == SYS_read;
+    if (available)
+        install_handler();
+    else
+        ef_debug("paho start-up nudge off: /proc does not show this process's system calls "
+                 "by their own numbers (qemu-user?); a connect may start up to 100 ms late");
+}
+
+bool ef_paho_nudge_available(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, install_handler);
-    DIR *d = opendir("/proc/self/task");
+    pthread_once(&once, init);
+    return available;
+}
+
+int ef_paho_nudge_receiver(void)
+{
+    DIR *d = ef_paho_nudge_available() ? opendir("/proc/self/task") : NULL;
     if (!d)
         return 0;
     int n = 0;

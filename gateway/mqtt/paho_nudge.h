@@ -11,8 +11,16 @@
 #ifndef EF_PAHO_NUDGE_H
 #define EF_PAHO_NUDGE_H
 
+#include <stdbool.h>
+
 /* Signals every paho receive thread now sleeping; returns how many (0 when
- * none sleeps, or /proc is unavailable: the nudge is only an optimisation). */
+ * none sleeps, or the nudge is unavailable: it is only an optimisation). */
 int ef_paho_nudge_receiver(void);
+
+/* Whether /proc shows this process's system calls under the numbers it was
+ * built with, which the nudge needs to tell a sleep from a poll(). Not so
+ * under qemu-user, which reports the host's numbers: the nudge then does
+ * nothing (logged once at debug), and a connect may start 100 ms late. */
+bool ef_paho_nudge_available(void);
 
 #endif
