@@ -88,8 +88,10 @@ offline_after = 2
                       and p["devices"]["good"]["polls"] >= 4, what="stats with polls")
     g, d = st["devices"]["good"], st["devices"]["dead"]
     assert g["errors"] == 0 and g["timeouts"] == 0 and g["polls_failed"] == 0, g
-    assert g["readings"] == 2 * g["polls"], g  # two points a poll
-    assert g["requests"] == g["polls"], g      # coalesced into one read
+    # Two points a poll, coalesced into one read; a poll counts at its start,
+    # its readings at its end, so the stats may catch one poll in progress.
+    assert g["readings"] in (2 * g["polls"], 2 * (g["polls"] - 1)), g
+    assert g["requests"] in (g["polls"], g["polls"] - 1), g
     # The stats may catch the dead unit's poll in progress: counted as a
     # poll at its start, as failed at its end.
     assert d["readings"] == 0 and d["polls"] - d["polls_failed"] in (0, 1), d
