@@ -1,10 +1,13 @@
 /* Loading: ini text -> raw sections -> build structs filled from the key
  * tables -> checks and assembly (config_check.c) -> struct ef_config. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/config_build.h"
@@ -293,34 +296,77 @@ int ef_config_load_string(const char *name, const char *text, struct ef_config *
     return 0;
 }
 
+static const char *file_type(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Reads PATH whole into a NUL-terminated buffer, or explains why not in
+ * WHY. Only a regular file is read: a FIFO or a device could block the
+ * start-up (and --check) forever or never end. stat names what a path is
+ * even where open would fail (a socket); O_NONBLOCK keeps the open from
+ * waiting for a FIFO's writer should the path change in between, and
+ * fstat then judges the very file that is read. */
+static char *read_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(why, whylen, "cannot read the file: %s", strerror(errno));
+        return NULL;
+    }
+    int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+    if (S_ISREG(st.st_mode) && (fd < 0 || fstat(fd, &st) != 0)) {
+        snprintf(why, whylen, "cannot read the file: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "%s: the configuration must be a regular file",
+                 file_type(st.st_mode));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    char *text = st.st_size <= EF_CONFIG_FILE_MAX ? malloc(EF_CONFIG_FILE_MAX + 1) : NULL;
+    const char *err = st.st_size > EF_CONFIG_FILE_MAX ? "larger than 16 MiB"
+                    : !text                           ? "out of memory"
+                                                      : NULL;
+    ssize_t n = 0;
+    *len = 0;
+    do {
+        n = err ? 0 : read(fd, text + *len, EF_CONFIG_FILE_MAX + 1 - *len);
+        if (n > 0)
+            *len += (size_t)n;
+    } while ((n > 0 && *len <= EF_CONFIG_FILE_MAX) || (n < 0 && errno == EINTR));
+    if (!err && n < 0)
+        err = strerror(errno);
+    else if (!err && *len > EF_CONFIG_FILE_MAX)
+        err = "larger than 16 MiB";
+    close(fd);
+    if (err) {
+        snprintf(why, whylen, "cannot read the file: %s", err);
+        free(text);
+        return NULL;
+    }
+    text[*len] = '\0';
+    return text;
+}
+
 int ef_config_load(const char *path, struct ef_config **out, struct ef_config_errors **errs)
 {
     *out = NULL;
     *errs = NULL;
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
     size_t len = 0;
-    int saved = 0;
-    if (f) {
-        text = malloc(EF_CONFIG_FILE_MAX + 1);
-        if (text) {
-            len = fread(text, 1, EF_CONFIG_FILE_MAX + 1, f);
-            saved = ferror(f) ? errno : 0;
-        }
-        fclose(f);
-    } else {
-        saved = errno;
-    }
-    if (!text || saved || len > EF_CONFIG_FILE_MAX) {
-        free(text);
+    char why[200];
+    char *text = read_file(path, &len, why, sizeof why);
+    if (!text) {
         *errs = new_errors(path);
         if (*errs)
-            ef_cfgerr_add(*errs, 0, "cannot read the file: %s",
-                          saved ? strerror(saved) : len > EF_CONFIG_FILE_MAX ? "larger than 16 MiB"
-                                                                             : "out of memory");
+            ef_cfgerr_add(*errs, 0, "%s", why);
         return -1;
     }
-    text[len] = '\0';
     if (memchr(text, '\0', len)) {
         free(text);
         *errs = new_errors(path);
