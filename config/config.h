@@ -181,6 +181,7 @@ struct ef_config_errors {
     char file[EF_STR_MAX];
     struct ef_config_error *items; /* in line order */
     size_t count;
+    size_t cap; /* allocated items */
 };
 
 /* Loads and validates PATH. Returns 0 and sets *out, or -1 and sets *errs

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "config/config_index.h"
 #include "config/config_keys.h"
 #include "config/config_raw.h"
 
@@ -25,7 +26,12 @@ struct ef_build {
     struct ef_config *cfg;
     struct ef_config_errors *errs;
     struct ef_item *items[EF_SEC_COUNT];
-    size_t n[EF_SEC_COUNT];
+    size_t n[EF_SEC_COUNT], cap[EF_SEC_COUNT];
+    /* Section name (after the colon) and kind -> index into items[kind]. */
+    struct ef_index names;
+    /* Candidates "did you mean" may still compare; a file of thousands of
+     * dangling references must not cost a comparison with every name each. */
+    size_t suggest_budget;
     bool oom;
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config_build.h"
+#include "config/config_index.h"
 #include "config/config_value.h"
 
 /* A kind with no sections has items == NULL, and NULL + 0 is undefined. */
@@ -84,15 +85,45 @@ static void check_owner_names(struct ef_build *b)
 
 static void suggest_among(struct ef_suggest *s, struct ef_build *b, enum ef_section_kind kind)
 {
+    if (b->suggest_budget < b->n[kind])
+        return; /* spent: later errors go without a hint */
+    b->suggest_budget -= b->n[kind];
     ITEMS(b, kind)
         ef_suggest_offer(s, it->name);
 }
 
-static void check_device(struct ef_build *b, struct ef_item *it)
+/* The unit of a device on its bus: refused where it cannot answer, and
+ * reported once per device that repeats an earlier (bus, unit) pair. */
+static void check_unit(struct ef_build *b, struct ef_item *it, const struct ef_item *bus,
+                       struct ef_index *units)
+{
+    const struct ef_device_build *d = it->data;
+    if (!bus || !ef_item_ok(it, EF_SEC_DEVICE, "unit"))
+        return;
+    const struct ef_bus *bc = bus->data;
+    /* RTU framing (also tunnelled over TCP) makes 0 the broadcast address:
+     * slaves obey it silently, so every poll would time out. */
+    if (d->d.unit == 0 && ef_item_ok(bus, EF_SEC_BUS, "type") && bc->type != EF_BUS_TCP)
+        ef_build_key_error(b, it, "unit", "0 is the broadcast address on a %s bus and never "
+                           "answers: use 1..247", ef_bus_type_name(bc->type));
+    size_t self = (size_t)(it - b->items[EF_SEC_DEVICE]);
+    size_t first = ef_index_put(units, d->bus, d->d.unit, self);
+    if (first == EF_INDEX_NONE) {
+        b->oom = true;
+    } else if (first != self) {
+        /* Two sections for one slave would poll it twice and publish twice. */
+        const struct ef_item *o = &b->items[EF_SEC_DEVICE][first];
+        ef_build_key_error(b, it, "unit", "unit %d on bus %s is already [%s] (line %d)",
+                           d->d.unit, d->bus, o->raw->name, o->raw->line);
+    }
+}
+
+static void check_device(struct ef_build *b, struct ef_item *it, struct ef_index *units)
 {
     struct ef_device_build *d = it->data;
     char hint[96];
-    if (ef_item_ok(it, EF_SEC_DEVICE, "bus") && !ef_build_find(b, EF_SEC_BUS, d->bus)) {
+    struct ef_item *bus = NULL;
+    if (ef_item_ok(it, EF_SEC_DEVICE, "bus") && !(bus = ef_build_find(b, EF_SEC_BUS, d->bus))) {
         struct ef_suggest s = {d->bus, NULL, 0};
         suggest_among(&s, b, EF_SEC_BUS);
         ef_build_key_error(b, it, "bus", "no [bus:%s] in this file%s", d->bus,
@@ -111,14 +142,7 @@ static void check_device(struct ef_build *b, struct ef_item *it)
         const struct ef_template_build *tb = t ? t->data : NULL;
         d->d.interval_ms = tb && tb->interval_ms ? tb->interval_ms : 1000;
     }
-    /* Two sections for one slave would poll it twice and publish twice. */
-    for (struct ef_item *o = b->items[EF_SEC_DEVICE]; o < it; o++) {
-        const struct ef_device_build *od = o->data;
-        if (ef_item_ok(o, EF_SEC_DEVICE, "unit") && ef_item_ok(it, EF_SEC_DEVICE, "unit") &&
-            strcmp(od->bus, d->bus) == 0 && od->d.unit == d->d.unit)
-            ef_build_key_error(b, it, "unit", "unit %d on bus %s is already [%s] (line %d)",
-                               d->d.unit, d->bus, o->raw->name, o->raw->line);
-    }
+    check_unit(b, it, bus, units);
 }
 
 static void check_point_modbus(struct ef_build *b, struct ef_item *it)
@@ -246,7 +270,9 @@ static void parse_fields(struct ef_build *b, struct ef_item *it, struct ef_seria
     }
 }
 
-static void check_serial(struct ef_build *b, struct ef_item *it)
+/* PATHS maps the path of every good RTU bus (tag 0) and serial sensor
+ * (tag 1) seen so far to its item index. */
+static void check_serial(struct ef_build *b, struct ef_item *it, struct ef_index *paths)
 {
     struct ef_serial_build *sb = it->data;
     bool csv = sb->s.format == EF_FMT_CSV;
@@ -266,18 +292,27 @@ static void check_serial(struct ef_build *b, struct ef_item *it)
     /* Two readers on one line would steal each other's bytes. */
     if (!ef_item_ok(it, EF_SEC_SERIAL, "path"))
         return;
-    for (size_t i = 0; i < b->n[EF_SEC_BUS]; i++) {
-        const struct ef_item *bi = &b->items[EF_SEC_BUS][i];
-        const struct ef_bus *bus = bi->data;
-        if (!bi->bad && bus->type == EF_BUS_RTU && strcmp(bus->path, sb->s.path) == 0)
-            ef_build_key_error(b, it, "path", "%s is also the path of [%s]", bus->path,
-                               bi->raw->name);
-    }
-    for (const struct ef_item *o = b->items[EF_SEC_SERIAL]; o < it; o++) {
-        const struct ef_serial_build *ob = o->data;
-        if (!o->bad && strcmp(ob->s.path, sb->s.path) == 0)
-            ef_build_key_error(b, it, "path", "%s is also the path of [%s]", sb->s.path,
-                               o->raw->name);
+    size_t bus = ef_index_get(paths, sb->s.path, 0);
+    if (bus != EF_INDEX_NONE)
+        ef_build_key_error(b, it, "path", "%s is also the path of [%s]", sb->s.path,
+                           b->items[EF_SEC_BUS][bus].raw->name);
+    size_t self = (size_t)(it - b->items[EF_SEC_SERIAL]);
+    size_t first = ef_index_get(paths, sb->s.path, 1);
+    if (first != EF_INDEX_NONE)
+        ef_build_key_error(b, it, "path", "%s is also the path of [%s]", sb->s.path,
+                           b->items[EF_SEC_SERIAL][first].raw->name);
+    else if (!it->bad && ef_index_put(paths, sb->s.path, 1, self) == EF_INDEX_NONE)
+        b->oom = true;
+}
+
+static void index_bus_paths(struct ef_build *b, struct ef_index *paths)
+{
+    ITEMS(b, EF_SEC_BUS) {
+        const struct ef_bus *bus = it->data;
+        size_t self = (size_t)(it - b->items[EF_SEC_BUS]);
+        if (!it->bad && bus->type == EF_BUS_RTU &&
+            ef_index_put(paths, bus->path, 0, self) == EF_INDEX_NONE)
+            b->oom = true;
     }
 }
 
@@ -288,10 +323,14 @@ void ef_check_and_assemble(struct ef_build *b)
         if (ef_item_ok(it, EF_SEC_BUS, "type"))
             check_bus(b, it);
     check_owner_names(b);
+    struct ef_index seen = {0}; /* (bus, unit) of devices, then paths */
     ITEMS(b, EF_SEC_DEVICE)
-        check_device(b, it);
+        check_device(b, it, &seen);
+    ef_index_free(&seen);
+    index_bus_paths(b, &seen);
     ITEMS(b, EF_SEC_SERIAL)
-        check_serial(b, it);
+        check_serial(b, it, &seen);
+    ef_index_free(&seen);
     ITEMS(b, EF_SEC_POINT)
         check_point(b, it);
     if (b->errs->count == 0 && !b->oom)

@@ -363,8 +363,13 @@ static const struct ef_key serial_keys[] = {
         "extension: with deadbands, every value is sent at least this often"),
 };
 
+/* The array size turns negative, a compile error, for a table larger than
+ * the loader's per-key bit sets (EF_KEYS_MAX). */
 #define SEC(prefix_, named_, keys_, doc_)                                                        \
-    {prefix_, named_, keys_, sizeof keys_ / sizeof keys_[0], doc_}
+    {prefix_, named_, keys_,                                                                     \
+     sizeof keys_ / sizeof keys_[0] +                                                            \
+         0 * sizeof(char[sizeof keys_ / sizeof keys_[0] <= EF_KEYS_MAX ? 1 : -1]),               \
+     doc_}
 
 const struct ef_section_type ef_section_types[EF_SEC_COUNT] = {
     [EF_SEC_GATEWAY] = SEC("gateway", false, gateway_keys, "this gateway"),

@@ -44,6 +44,10 @@ struct ef_key {
     const char *doc;
 };
 
+/* Most keys one section type may have: the loader keeps one bit per key
+ * in an unsigned (struct ef_item.bad_keys). */
+#define EF_KEYS_MAX (8 * sizeof(unsigned))
+
 struct ef_section_type {
     const char *prefix; /* "gateway", "bus", ... */
     bool named;         /* [prefix:NAME] */

@@ -252,6 +252,8 @@ int main(int argc, char **argv)
         {"templates_resolve_into_device_points", templates_resolve_into_device_points},
         {"bad_values_name_their_line", test_bad_values},
         {"all_errors_are_reported_in_line_order", test_all_errors},
+        {"unit_0_is_refused_on_rtu_and_allowed_on_tcp", test_unit_zero},
+        {"a_repeated_unit_or_path_is_one_error_naming_the_first", test_duplicates_once},
         {"shipped_example_files_are_valid", shipped_example_files_are_valid},
         {"docs_and_example_cover_every_key", docs_and_example_cover_every_key},
     };
