@@ -26,7 +26,7 @@ struct ef_mb_dev {
     bool *have;          /* per point: read in the current poll */
     struct ef_value *values;
     struct ef_reading *readings;
-    bool unit_warned; /* a reply from another unit was logged in this streak */
+    bool reply_warned; /* a refused tcp reply was logged in this streak */
 };
 
 struct ef_mb_bus {

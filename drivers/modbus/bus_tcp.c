@@ -18,16 +18,25 @@ static const uint8_t function_of[] = {
     [EF_REG_HOLDING] = MODBUS_FC_READ_HOLDING_REGISTERS,
 };
 
-/* The first reply of a streak from another unit is worth a warning: the
- * device stays offline until its configuration says check_unit = false. */
-static void warn_wrong_unit(struct ef_mb_bus *b, struct ef_mb_dev *d, unsigned got)
+/* The first refused reply of a streak is worth a warning: the device stays
+ * offline until it or its configuration changes. */
+static void warn_refused(struct ef_mb_bus *b, struct ef_mb_dev *d, enum ef_mbap_verdict v,
+                         const uint8_t *rsp, int len)
 {
-    if (d->unit_warned)
+    if (d->reply_warned)
         return;
-    d->unit_warned = true;
-    ef_warn("bus %s: device %s answers as unit %u, not %d: its replies are rejected (if it "
-            "always answers with a fixed unit id, set check_unit = false)",
-            b->bus->name, d->cfg->name, got, d->cfg->unit);
+    d->reply_warned = true;
+    if (v == EF_MBAP_WRONG_UNIT)
+        ef_warn("bus %s: device %s answers as unit %u, not %d: its replies are refused (if "
+                "it always answers with a fixed unit id, set check_unit = false)",
+                b->bus->name, d->cfg->name, rsp[6], d->cfg->unit);
+    else
+        ef_warn("bus %s: device %s: reply refused (%s: transaction %u, protocol %u, MBAP "
+                "length %u for %d bytes, function %u)",
+                b->bus->name, d->cfg->name,
+                v == EF_MBAP_BAD_HEADER ? "bad MBAP header" : "not an answer to the request",
+                (unsigned)(rsp[0] << 8 | rsp[1]), (unsigned)(rsp[2] << 8 | rsp[3]),
+                (unsigned)(rsp[4] << 8 | rsp[5]), len - 6, rsp[7]);
 }
 
 /* Maps a rejected reply to the errno libmodbus would use for it. */
@@ -63,13 +72,13 @@ int ef_mb_tcp_read(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_pla
     uint8_t exception = 0;
     enum ef_mbap_verdict v = ef_mbap_check_reply(req, rsp, (size_t)len, d->cfg->check_unit,
                                                  &exception);
+    if (v != EF_MBAP_OK && v != EF_MBAP_EXCEPTION)
+        warn_refused(b, d, v, rsp, len);
     if (v != EF_MBAP_OK) {
-        if (v == EF_MBAP_WRONG_UNIT)
-            warn_wrong_unit(b, d, rsp[6]);
         errno = verdict_errno(v, exception);
         return -1;
     }
-    d->unit_warned = false;
+    d->reply_warned = false;
     if (r->kind == EF_REG_COIL || r->kind == EF_REG_DISCRETE)
         ef_mbap_bits(rsp, r->count, b->bits);
     else

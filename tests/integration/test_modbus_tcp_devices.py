@@ -152,7 +152,7 @@ def replies_from_another_unit_are_refused_unless_check_unit_is_false(tmp, cleanu
 @T.case
 def a_reply_with_an_mbap_length_of_0xffff_is_refused(tmp, cleanup):
     sim = Sim(tmp, "ffff", "--reply-mbap-length", 65535); cleanup(sim.stop)
-    sub, _ = start(tmp, cleanup, device("d", sim, "interval_ms = 200\noffline_after = 2")
+    sub, gw = start(tmp, cleanup, device("d", sim, "interval_ms = 200\noffline_after = 2")
                    .replace("port = ", "timeout_ms = 200\nretries = 1\nport = "))
     off = sub.wait_count("edgeferry/gw1/alarm/d", 1, timeout=30)
     assert json.loads(off[0]["payload"])["state"] == "active"
@@ -161,6 +161,7 @@ def a_reply_with_an_mbap_length_of_0xffff_is_refused(tmp, cleanup):
     assert d["readings"] == 0 and d["errors"] >= 4 and d["timeouts"] == 0, d
     assert not sub.all("edgeferry/gw1/telemetry/d")
     assert sim.count("total") >= 4
+    gw.proc.wait_output("MBAP length 65535 for")
 
 
 if __name__ == "__main__":
