@@ -97,6 +97,7 @@ struct ef_device {
     int interval_ms;     /* device value, else its template's, else 1000 */
     int offline_after;   /* default 3 */
     int heartbeat_s;     /* default 300 */
+    bool check_unit;     /* tcp: a reply must carry the request's unit id; default true */
     char template_name[EF_NAME_MAX + 1]; /* "" when none */
     /* Template points first (in file order), then the device's own; a device
      * point with the same name as a template point replaces it. */

@@ -94,8 +94,8 @@ static void suggest_among(struct ef_suggest *s, struct ef_build *b, enum ef_sect
 
 /* The unit of a device on its bus: refused where it cannot answer, and
  * reported once per device that repeats an earlier (bus, unit) pair. */
-static void check_unit(struct ef_build *b, struct ef_item *it, const struct ef_item *bus,
-                       struct ef_index *units)
+static void check_device_unit(struct ef_build *b, struct ef_item *it,
+                              const struct ef_item *bus, struct ef_index *units)
 {
     const struct ef_device_build *d = it->data;
     if (!bus || !ef_item_ok(it, EF_SEC_DEVICE, "unit"))
@@ -118,6 +118,22 @@ static void check_unit(struct ef_build *b, struct ef_item *it, const struct ef_i
     }
 }
 
+/* libmodbus's RTU backend refuses a reply from another unit by itself:
+ * check_unit = false set on a device of an RTU bus would silently do nothing.
+ * (A template may say it; it only matters to its devices on tcp buses.) */
+static void check_device_unit_check(struct ef_build *b, struct ef_item *it)
+{
+    const struct ef_device_build *d = it->data;
+    struct ef_item *bi = ef_item_ok(it, EF_SEC_DEVICE, "bus")
+                             ? ef_build_find(b, EF_SEC_BUS, d->bus) : NULL;
+    const struct ef_bus *bus = bi && !bi->bad ? bi->data : NULL;
+    if (bus && bus->type != EF_BUS_TCP && ef_item_ok(it, EF_SEC_DEVICE, "check_unit") &&
+        !d->d.check_unit)
+        ef_build_key_error(b, it, "check_unit", "applies to tcp buses only (bus %s is %s, "
+                           "whose replies are always checked)", d->bus,
+                           ef_bus_type_name(bus->type));
+}
+
 static void check_device(struct ef_build *b, struct ef_item *it, struct ef_index *units)
 {
     struct ef_device_build *d = it->data;
@@ -138,11 +154,13 @@ static void check_device(struct ef_build *b, struct ef_item *it, struct ef_index
             ef_build_key_error(b, it, "template", "no [template:%s] in this file%s",
                                d->d.template_name, ef_suggest_text(&s, hint, sizeof hint));
     }
-    if (!ef_item_has(it, "interval_ms")) {
-        const struct ef_template_build *tb = t ? t->data : NULL;
+    const struct ef_template_build *tb = t ? t->data : NULL;
+    if (!ef_item_has(it, "interval_ms"))
         d->d.interval_ms = tb && tb->interval_ms ? tb->interval_ms : 1000;
-    }
-    check_unit(b, it, bus, units);
+    if (!ef_item_has(it, "check_unit") && tb)
+        d->d.check_unit = tb->check_unit;
+    check_device_unit_check(b, it);
+    check_device_unit(b, it, bus, units);
 }
 
 static void check_point_modbus(struct ef_build *b, struct ef_item *it)

@@ -311,11 +311,16 @@ static const struct ef_key device_keys[] = {
         "failed polls in a row before the offline alarm"),
     KEY(struct ef_device_build, d.heartbeat_s, "heartbeat_s", t_int, "300", 0, 0, 604800,
         "with deadbands, every point is sent at least this often; 0: never forced"),
+    KEY(struct ef_device_build, d.check_unit, "check_unit", t_bool, "true", 0, 0, 0,
+        "tcp: a reply must carry the request's unit id; false for a device that answers "
+        "with a fixed one; default: the template's, else true"),
 };
 
 static const struct ef_key template_keys[] = {
     KEY(struct ef_template_build, interval_ms, "interval_ms", t_int, NULL, 0, 10, 86400000,
         "default poll period of the devices using this template"),
+    KEY(struct ef_template_build, check_unit, "check_unit", t_bool, "true", 0, 0, 0,
+        "check_unit of the devices using this template that do not set their own"),
 };
 
 static const struct ef_key point_keys[] = {

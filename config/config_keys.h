@@ -65,6 +65,7 @@ struct ef_device_build {
 
 struct ef_template_build {
     int interval_ms;
+    bool check_unit;
 };
 
 struct ef_reg_ref {

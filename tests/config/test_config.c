@@ -174,6 +174,42 @@ static int templates_resolve_into_device_points(void)
     return 0;
 }
 
+/* check_unit: true unless said otherwise; a device's own value beats its
+ * template's; false makes sense only on a tcp bus. */
+static int check_unit_defaults_to_true_and_follows_the_template(void)
+{
+    struct ef_config *c = load_ok(
+        BASE "[bus:b]\ntype = tcp\nhost = h\n[bus:r]\ntype = rtu\npath = /dev/x\n"
+             "[template:F]\ncheck_unit = false\n[point:F.x]\nregister = input:0\n"
+             "[template:T]\n[point:T.x]\nregister = input:0\n"
+             "[device:plain]\nbus = b\nunit = 1\ntemplate = T\n"
+             "[device:fixed]\nbus = b\nunit = 2\ncheck_unit = false\ntemplate = T\n"
+             "[device:inherits]\nbus = b\nunit = 3\ntemplate = F\n"
+             "[device:overrides]\nbus = b\nunit = 4\ntemplate = F\ncheck_unit = true\n"
+             "[device:line]\nbus = r\nunit = 1\ntemplate = F\n");
+    if (!c)
+        return 1;
+    const struct ef_device *plain = find_device(c, "plain"), *fixed = find_device(c, "fixed"),
+                           *inh = find_device(c, "inherits"), *ovr = find_device(c, "overrides");
+    CHECK(plain && plain->check_unit && fixed && !fixed->check_unit);
+    CHECK(inh && !inh->check_unit && ovr && ovr->check_unit);
+    ef_config_free(c);
+    /* Set on an RTU device it would do nothing: said, with its line (7). */
+    struct ef_config *bad = NULL;
+    struct ef_config_errors *errs = NULL;
+    int rc = ef_config_load_string("t.ini",
+                                   BASE "[bus:r]\ntype = rtu\npath = /dev/x\n[device:d]\n"
+                                        "bus = r\nunit = 1\ncheck_unit = false\n"
+                                        "[point:d.x]\nregister = input:0\n",
+                                   &bad, &errs);
+    CHECK(rc < 0 && errs && errs->count == 1);
+    CHECK(errs && errs->count && errs->items[0].line == 11 &&
+          strstr(errs->items[0].message, "tcp buses only"));
+    ef_config_errors_free(errs);
+    ef_config_free(bad);
+    return 0;
+}
+
 static int load_file_ok(const char *path)
 {
     struct ef_config *c = NULL;
@@ -250,6 +286,8 @@ int main(int argc, char **argv)
         {"defaults_apply_when_keys_are_left_out", defaults_apply_when_keys_are_left_out},
         {"state_dir_default_follows_STATE_DIRECTORY", state_dir_default_follows_STATE_DIRECTORY},
         {"templates_resolve_into_device_points", templates_resolve_into_device_points},
+        {"check_unit_defaults_to_true_and_follows_the_template",
+         check_unit_defaults_to_true_and_follows_the_template},
         {"bad_values_name_their_line", test_bad_values},
         {"all_errors_are_reported_in_line_order", test_all_errors},
         {"unit_0_is_refused_on_rtu_and_allowed_on_tcp", test_unit_zero},
