@@ -34,6 +34,7 @@ static void *pub_thread(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         if (lost) {
+            ef_pub_learn(p);
             ef_pub_reclaim(p);
             next_attempt = now + ef_pub_backoff_ms(attempt++);
         }
@@ -71,7 +72,7 @@ static void *pub_thread(void *arg)
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
             dopt.timeout = 0;
             p->paho->disconnect(p->client, &dopt);
-            ef_pub_connection_lost(p, "acknowledgements stalled");
+            ef_pub_lost(p, "acknowledgements stalled", false);
             continue;
         }
         ef_pub_pump(p);

@@ -10,16 +10,23 @@
 #include "gateway/mqtt/publisher_priv.h"
 #include "gateway/mqtt/paho_nudge.h"
 
-static void connected_ok(struct ef_publisher *p)
+/* LIMIT: the Maximum Packet Size the broker announced (MQTT 5), or 0. */
+static void connected_ok(struct ef_publisher *p, size_t limit)
 {
     pthread_mutex_lock(&p->lock);
     p->state = ST_UP;
+    p->conn++;
+    p->limit.connack = limit;
+    ef_pub_adopt_orphans_locked(p);
     p->need_birth = true;
     p->ready = false;
     p->stats.connects++;
     p->connect_error = 0;
     pthread_mutex_unlock(&p->lock);
-    ef_info("connected to %s", p->mqtt.uri);
+    if (limit)
+        ef_info("connected to %s (it takes packets of up to %zu bytes)", p->mqtt.uri, limit);
+    else
+        ef_info("connected to %s", p->mqtt.uri);
     ef_pub_wake(p);
 }
 
@@ -60,8 +67,12 @@ void ef_pub_report_connect_failure(struct ef_publisher *p)
                 ef_mqtt_describe_connect_failure(&p->opts, code, reason, msg[0] ? msg : NULL));
 }
 
-static void on_connect(void *ctx, MQTTAsync_successData *r) { (void)r; connected_ok(ctx); }
-static void on_connect5(void *ctx, MQTTAsync_successData5 *r) { (void)r; connected_ok(ctx); }
+static void on_connect(void *ctx, MQTTAsync_successData *r) { (void)r; connected_ok(ctx, 0); }
+
+static void on_connect5(void *ctx, MQTTAsync_successData5 *r)
+{
+    connected_ok(ctx, r ? ef_pub_connack_limit(&r->properties) : 0);
+}
 
 static void on_connect_failed(void *ctx, MQTTAsync_failureData *r)
 {
@@ -73,15 +84,19 @@ static void on_connect_failed5(void *ctx, MQTTAsync_failureData5 *r)
     ef_pub_connect_failed(ctx, r ? r->code : -1, r ? (int)r->reasonCode : 0, r ? r->message : NULL);
 }
 
-void ef_pub_connection_lost(void *ctx, char *cause)
+void ef_pub_connection_lost(void *ctx, char *cause) { ef_pub_lost(ctx, cause, true); }
+
+void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence)
 {
-    struct ef_publisher *p = ctx;
+    int64_t now = ef_mono_ms();
     pthread_mutex_lock(&p->lock);
     bool was_up = p->state == ST_UP;
     if (was_up) {
         p->state = ST_DOWN;
         p->ready = false;
         p->lost = true;
+        p->lost_ms = now;
+        p->lost_evidence = evidence;
         p->stats.connection_lost++;
     }
     pthread_mutex_unlock(&p->lock);

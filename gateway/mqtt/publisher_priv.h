@@ -25,11 +25,38 @@
 
 enum pub_state { ST_DOWN, ST_CONNECTING, ST_UP, ST_CLOSING };
 
+/* A ticket keeps the size, time and connection of its send after it is
+ * settled, until reused: learning a broker's packet size limit looks back
+ * at what was sent just before a connection broke (publisher_limit.c). */
 struct ticket {
     struct ef_publisher *p;
     struct ef_qmsg *m;
     int64_t sent_ms;
+    size_t size; /* the PUBLISH packet's size in bytes */
+    unsigned conn; /* the connection it was sent on (ef_publisher.conn) */
+    int qos;
     bool live;
+    bool written; /* settled as sent (QoS 0) or acknowledged */
+    bool maybe;   /* given back while paho still held it: paho may write it
+                   * on the next connection all the same (its own command
+                   * queue outlives a connection) */
+};
+
+/* A recent send outside the window (stats), for the same look-back. */
+struct recent_send {
+    int64_t sent_ms;
+    size_t size;
+    unsigned conn;
+};
+
+/* What is known of the broker's largest packet (publisher_limit.c). */
+struct pub_limit {
+    size_t connack; /* MQTT 5 Maximum Packet Size of this connection; 0: none said */
+    size_t learned; /* largest size still sent after learning; 0: nothing learned */
+    size_t proven;  /* largest packet the broker is known to have taken */
+    int strikes;    /* consecutive connection losses right after a record-size send */
+    size_t strike_size; /* smallest size of those sends */
+    int64_t logged_ms;  /* last set-aside telemetry logged at warning level */
 };
 
 struct ef_publisher {
@@ -45,7 +72,7 @@ struct ef_publisher {
     pthread_mutex_t lock; /* guards everything below; never held across paho calls */
     pthread_cond_t cond;  /* signalled on every event the thread waits for */
     enum pub_state state;
-    bool lost;       /* connection lost: ef_pub_reclaim tickets, reconnect */
+    bool lost;       /* connection lost: reclaim tickets, reconnect */
     bool need_birth; /* connected: publish "online" first */
     bool ready;      /* birth sent on this connection: the queue may drain */
     int64_t pause_until; /* after a failed send, wait a moment before the next */
@@ -55,6 +82,11 @@ struct ef_publisher {
         char msg[256];
     } fail;
     int connect_error;  /* last connect failure code, for logging once per change */
+    unsigned conn;      /* counts connections: tells tickets of this one from older ones */
+    int64_t lost_ms;    /* when the connection broke */
+    bool lost_evidence; /* the broker (not our own check) closed it: see ef_pub_learn */
+    struct pub_limit limit;
+    struct recent_send direct;
     struct ticket tickets[EF_PUB_TICKETS];
     size_t next_ticket;
     size_t inflight;
@@ -77,11 +109,36 @@ void ef_pub_reclaim(struct ef_publisher *p);
 /* True when a QoS 1/2 message waits for its acknowledgement longer than keepalive. */
 bool ef_pub_acks_stalled(struct ef_publisher *p, int64_t now);
 
+/* ---- publisher_limit.c: the broker's packet size limit ---- */
+
+/* Bytes of an MQTT PUBLISH packet of a TOPIC_LEN topic and PAYLOAD_LEN
+ * payload at QOS, MQTT VERSION 4 (3.1.1) or 5 without properties: fixed
+ * header, remaining length, topic, packet id, properties length, payload. */
+size_t ef_mqtt_publish_size(size_t topic_len, size_t payload_len, int qos, int version);
+/* The largest packet the broker takes, as far as known; 0 when unknown.
+ * Call with p->lock held. SRC, if given, names where it comes from. */
+size_t ef_pub_limit_locked(const struct ef_publisher *p, const char **src);
+/* For the pump: true when M is larger than the broker takes; then M has
+ * been set aside (acknowledged out of the queue, counted, logged). */
+bool ef_pub_set_aside_if_too_large(struct ef_publisher *p, struct ef_qmsg *m, size_t size);
+/* The thread, after a connection loss, before reclaiming: maybe learn a limit. */
+void ef_pub_learn(struct ef_publisher *p);
+/* settle: the broker acknowledged a packet of SIZE (lock held). */
+void ef_pub_proven_locked(struct ef_publisher *p, size_t size);
+/* reclaim: T was live when its connection ended (lock held). */
+void ef_pub_orphan_locked(struct ef_publisher *p, struct ticket *t);
+/* connected: what paho may still write counts as sent now (lock held). */
+void ef_pub_adopt_orphans_locked(struct ef_publisher *p);
+/* MQTT 5 CONNACK properties: the Maximum Packet Size, or 0. */
+size_t ef_pub_connack_limit(const MQTTProperties *props);
+
 /* ---- publisher_conn.c ---- */
 
-/* paho's connectionLost callback; also called by the thread for a loss it
- * found itself. */
+/* paho's connectionLost callback. */
 void ef_pub_connection_lost(void *ctx, char *cause);
+/* A loss found by the publisher itself; EVIDENCE: the broker closed the
+ * connection (not our own silent-link check), so it may teach a limit. */
+void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence);
 /* paho's messageArrived callback. */
 int ef_pub_on_message(void *ctx, char *topic, int len, MQTTAsync_message *m);
 /* Starts one connection attempt; returns paho's code. */

@@ -73,6 +73,9 @@ static void settle(struct ticket *t, bool ok)
         p->inflight--;
         if (ok) {
             p->stats.published++;
+            t->written = true;
+            if (t->qos > 0)
+                ef_pub_proven_locked(p, t->size);
         } else {
             p->stats.resent++;
             p->pause_until = ef_mono_ms() + 100;
@@ -111,6 +114,7 @@ void ef_pub_reclaim(struct ef_publisher *p)
             back[n++] = p->tickets[i].m;
             p->tickets[i].live = false;
             p->tickets[i].m = NULL;
+            ef_pub_orphan_locked(p, &p->tickets[i]);
         }
     }
     p->inflight = 0;
@@ -122,7 +126,7 @@ void ef_pub_reclaim(struct ef_publisher *p)
         ef_queue_nack(p->q, back[i]);
 }
 
-static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
+static int send_one(struct ef_publisher *p, struct ef_qmsg *m, size_t size)
 {
     pthread_mutex_lock(&p->lock);
     /* Never reuse a live ticket: its message would be forgotten, neither
@@ -134,7 +138,12 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
     t->p = p;
     t->m = m;
     t->sent_ms = ef_mono_ms();
+    t->size = size;
+    t->conn = p->conn;
+    t->qos = m->qos;
     t->live = true;
+    t->written = false;
+    t->maybe = false;
     p->inflight++;
     pthread_mutex_unlock(&p->lock);
 
@@ -155,11 +164,14 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
     int rc = p->paho->sendMessage(p->client, m->topic, &msg, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
         ef_debug("send refused by paho (%d): message kept in the queue", rc);
+        pthread_mutex_lock(&p->lock);
+        t->size = 0; /* never sent: nothing to learn from it */
+        pthread_mutex_unlock(&p->lock);
         settle(t, false);
         /* paho knows the connection is gone before its connectionLost
          * callback runs: stop sending now instead of spinning on refusals. */
         if (rc == MQTTASYNC_DISCONNECTED)
-            ef_pub_connection_lost(p, "paho reports the connection closed");
+            ef_pub_lost(p, "paho reports the connection closed", true);
         return -1;
     }
     return 0;
@@ -196,19 +208,34 @@ void ef_pub_pump(struct ef_publisher *p)
         struct ef_qmsg *m;
         if (ef_queue_take(p->q, &m) != 0)
             return;
-        if (send_one(p, m) != 0)
+        size_t size = ef_mqtt_publish_size(strlen(m->topic), m->payload_len, m->qos,
+                                           p->mqtt.version);
+        if (ef_pub_set_aside_if_too_large(p, m, size))
+            continue;
+        if (send_one(p, m, size) != 0)
             return;
     }
 }
 
 void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *payload, size_t len)
 {
+    size_t size = ef_mqtt_publish_size(strlen(topic), len, 0, p->mqtt.version);
     pthread_mutex_lock(&p->lock);
     bool up = p->state == ST_UP;
+    size_t lim = ef_pub_limit_locked(p, NULL);
+    bool too_large = up && lim && size > lim;
+    bool first = too_large && !p->stats.stats_too_large;
     if (!up)
         p->stats.direct_dropped++;
+    else if (too_large)
+        p->stats.stats_too_large++;
+    else
+        p->direct = (struct recent_send){.sent_ms = ef_mono_ms(), .size = size, .conn = p->conn};
     pthread_mutex_unlock(&p->lock);
-    if (!up)
+    if (first)
+        ef_warn("mqtt: the stats message on %s is %zu bytes, larger than the broker takes "
+                "(%zu): not sent (counted in dropped.stats_too_large)", topic, size, lim);
+    if (!up || too_large)
         return;
     MQTTAsync_message msg = MQTTAsync_message_initializer;
     msg.payload = (void *)payload;
