@@ -144,6 +144,7 @@ struct ef_mqtt {
     int telemetry_qos;        /* default 0 */
     int alarm_qos;            /* default 1 */
     bool retain_alarms;       /* default true */
+    int max_packet_size;      /* largest packet the broker takes; 0 (default): not known */
 };
 
 struct ef_queue_cfg {

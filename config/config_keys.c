@@ -257,6 +257,9 @@ static const struct ef_key mqtt_keys[] = {
     KEY(struct ef_mqtt, alarm_qos, "alarm_qos", t_int, "1", 0, 0, 2, "QoS of alarm messages"),
     KEY(struct ef_mqtt, retain_alarms, "retain_alarms", t_bool, "true", 0, 0, 0,
         "alarm messages are retained by the broker"),
+    KEY(struct ef_mqtt, max_packet_size, "max_packet_size", t_int, NULL, 0, 64, 268435460,
+        "largest MQTT packet the broker takes (bytes), for 3.1.1 brokers that do not say; "
+        "a larger message is never sent"),
 };
 
 static const struct ef_key queue_keys[] = {
