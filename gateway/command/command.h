@@ -31,8 +31,10 @@
  * A job refers to the configuration it was prepared with (device index,
  * point pointers): it must be executed or answered before that
  * configuration is freed (a reload answers pending jobs with
- * ef_cmd_job_failed first). A job is about 12 KiB: allocate it, do not put
- * it on a small stack. */
+ * ef_cmd_job_failed first). A job is about 11 KiB: allocate it, do not put
+ * it on a small stack; ef_cmd_prepare itself uses about 6 KiB of stack.
+ * Nothing here keeps state between calls: any thread may prepare a job,
+ * and a job belongs to whoever holds it. */
 #ifndef EF_COMMAND_H
 #define EF_COMMAND_H
 
