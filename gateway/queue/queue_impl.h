@@ -1,6 +1,7 @@
 /* The queue's internal state, shared by queue.c (API, memory, ordering),
- * queue_disk.c (appends, capacity, spill, housekeeping) and
- * queue_recover.c (start-up). Private to gateway/queue*.c.
+ * queue_disk.c (appends, capacity, spill, housekeeping), queue_sync.c
+ * (deferred syncs, failure reports) and queue_recover.c (start-up).
+ * Private to gateway/queue*.c.
  *
  * Locking: `lock` guards every field below. `io_lock` serialises everything
  * that writes, rolls, drops or deletes segment files and is taken BEFORE
