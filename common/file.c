@@ -33,6 +33,11 @@ bool ef_file_refused(int rc)
     return rc == -ELOOP || rc == -EMEDIUMTYPE || rc == -EPERM;
 }
 
+bool ef_file_is_fault(int rc)
+{
+    return rc == -EIO || rc == -EROFS || rc == -ENOSPC || rc == -EDQUOT || rc == -EUCLEAN;
+}
+
 const char *ef_file_strerror(int rc)
 {
     switch (rc) {

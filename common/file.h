@@ -42,6 +42,11 @@ int ef_file_sync_dir(const char *dir);
 
 bool ef_file_refused(int rc);
 
+/* Whether RC (a negative errno) is the medium failing rather than a wrong
+ * setup: an I/O error, a read-only or full file system, a quota. The
+ * gateway runs on in memory through these (an SD card does all of them). */
+bool ef_file_is_fault(int rc);
+
 /* Words for RC (a negative errno): the refusals in plain terms, else strerror. */
 const char *ef_file_strerror(int rc);
 

@@ -44,6 +44,13 @@ enum ef_order { EF_ORDER_ABCD, EF_ORDER_DCBA, EF_ORDER_BADC, EF_ORDER_CDAB };
 enum ef_serial_format { EF_FMT_NMEA, EF_FMT_KV, EF_FMT_CSV };
 
 enum ef_replay { EF_REPLAY_LIVE_FIRST, EF_REPLAY_FIFO };
+/* What readings taken while the clock is not synchronised become. */
+enum ef_clock_unsynced {
+    EF_CLOCK_AUTO,   /* mark, when a time synchroniser runs that has not synchronised yet */
+    EF_CLOCK_MARK,   /* "clock":"unsynced" in the payload whenever the clock is not synchronised */
+    EF_CLOCK_DROP,   /* telemetry dropped (counted); alarms marked */
+    EF_CLOCK_IGNORE, /* sent as they are (logged and counted only) */
+};
 
 enum ef_owner_kind { EF_OWNER_DEVICE, EF_OWNER_TEMPLATE, EF_OWNER_SERIAL };
 
@@ -169,6 +176,7 @@ struct ef_gateway_cfg {
     char state_dir[EF_STR_MAX]; /* default $STATE_DIRECTORY, else /var/lib/edgeferry */
     int log_level;              /* enum ef_log_level value, default info */
     int stats_interval_s;       /* extension; 0 disables, default 60 */
+    enum ef_clock_unsynced clock_unsynced; /* default auto */
 };
 
 struct ef_config {

@@ -205,6 +205,11 @@ const struct ef_enum_name ef_format_names[] = {
     {"nmea", EF_FMT_NMEA}, {"kv", EF_FMT_KV}, {"csv", EF_FMT_CSV}, {NULL, 0}};
 static const struct ef_enum_name replay_names[] = {
     {"live-first", EF_REPLAY_LIVE_FIRST}, {"fifo", EF_REPLAY_FIFO}, {NULL, 0}};
+static const struct ef_enum_name clock_names[] = {{"auto", EF_CLOCK_AUTO},
+                                                  {"mark", EF_CLOCK_MARK},
+                                                  {"drop", EF_CLOCK_DROP},
+                                                  {"ignore", EF_CLOCK_IGNORE},
+                                                  {NULL, 0}};
 static const struct ef_enum_name version_names[] = {{"3.1.1", 4}, {"5", 5}, {NULL, 0}};
 static const struct ef_enum_name write_single_names[] = {
     {"fc6", EF_WRITE_SINGLE_FC6}, {"fc16", EF_WRITE_SINGLE_FC16}, {NULL, 0}};
@@ -231,6 +236,8 @@ static const struct ef_key gateway_keys[] = {
         "error, warning, info or debug"),
     KEY(struct ef_gateway_cfg, stats_interval_s, "stats_interval_s", t_int, "60", 0, 0, 86400,
         "extension: seconds between stats messages, 0 turns them off"),
+    ENUM(struct ef_gateway_cfg, clock_unsynced, "clock_unsynced", clock_names, "auto",
+         "readings taken while the clock is not synchronised: auto, mark, drop or ignore"),
 };
 
 static const struct ef_key mqtt_keys[] = {

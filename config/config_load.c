@@ -167,6 +167,13 @@ static int classify_section(struct ef_build *b, const struct ef_raw_section *sec
                           EF_NAME_MAX);
             return -1;
         }
+        /* P/G/alarm/gateway/... are the gateway's own alarms (its disk). */
+        if ((k == EF_SEC_DEVICE || k == EF_SEC_SERIAL) && strcmp(rest, "gateway") == 0) {
+            ef_cfgerr_add(b->errs, sec->line,
+                          "[%s]: the device name 'gateway' is reserved for the gateway's own "
+                          "alarms", sec->name);
+            return -1;
+        }
         snprintf(it->name, sizeof it->name, "%s", rest);
         return k;
     }

@@ -12,7 +12,9 @@
 #include "common/log.h"
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
+#include "gateway/core/clockwatch.h"
 #include "gateway/core/core.h"
+#include "gateway/core/gwalarm.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
@@ -35,6 +37,8 @@ struct gateway {
     struct ef_queue *queue;
     struct ef_publisher *pub;
     struct generation gen;
+    struct ef_clock_watch clock; /* the whole process: jumps count across reloads */
+    struct ef_gw_alarms gwa;
     /* What replaced cores and publishers counted: stats count from the
      * process start, across reloads. */
     struct ef_core_stats core_before;
@@ -64,7 +68,7 @@ static void generation_free(struct generation *g)
 /* Builds core and sources for CFG (taking ownership) and starts them.
  * RELOAD: it replaces a running generation. */
 static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q,
-                            bool reload)
+                            struct ef_clock_watch *clock, bool reload)
 {
     memset(g, 0, sizeof *g);
     g->cfg = cfg;
@@ -76,6 +80,7 @@ static int generation_start(struct generation *g, struct ef_config *cfg, struct 
         ef_err("out of memory");
         return -1;
     }
+    ef_core_set_clock(g->core, clock);
     const struct ef_sink *sink = ef_core_sink(g->core);
     for (size_t b = 0; b < cfg->nbuses; b++) {
         struct ef_source *s = ef_modbus_bus_new(cfg, b, sink, g->counters);
@@ -100,6 +105,9 @@ static void publish_stats(struct gateway *gw)
     struct ef_stats_input in = {0};
     in.ts_ms = ef_wall_ms();
     in.uptime_s = (ef_mono_ms() - gw->started_mono) / 1000;
+    in.clock_jumps = ef_clock_watch_jumps(&gw->clock);
+    in.clock_unsynced = gw->clock.sync == EF_CLOCK_UNSYNCED;
+    in.disk_fault = gw->gwa.disk_active;
     ef_core_get_stats(gw->gen.core, &in.core);
     ef_stats_add_core(&in.core, &gw->core_before);
     ef_queue_get_stats(gw->queue, &in.queue);
@@ -209,7 +217,14 @@ static void reload(struct gateway *gw)
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
     snprintf(gw->stats_topic, sizeof gw->stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (generation_start(&gw->gen, cfg, gw->queue, true) != 0)
+    ef_gw_alarms_config(&gw->gwa, cfg);
+    if (gw->clock.mode != cfg->gateway.clock_unsynced) {
+        gw->clock.mode = cfg->gateway.clock_unsynced;
+        gw->clock.sync = EF_CLOCK_UNKNOWN; /* the next tick decides the marking anew */
+        gw->clock.next_sync_check = 0;
+        ef_clock_watch_tick(&gw->clock);
+    }
+    if (generation_start(&gw->gen, cfg, gw->queue, &gw->clock, true) != 0)
         ef_err("reload: some sources could not be started");
     carry_give(&carry, &gw->gen);
     if (new_mqtt && gw->pub)
@@ -237,6 +252,8 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
         }
         int64_t now = ef_mono_ms();
         ef_queue_tick(gw->queue, now);
+        ef_clock_watch_tick(&gw->clock);
+        ef_gw_alarms_tick(&gw->gwa, gw->queue, &gw->clock);
         int stats_s = gw->gen.cfg->gateway.stats_interval_s;
         if (stats_s > 0 && now >= next_stats) {
             publish_stats(gw);
@@ -270,17 +287,21 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
     int err, lock = -1;
+    ef_clock_watch_init(&gw.clock, cfg->gateway.clock_unsynced);
+    ef_clock_watch_tick(&gw.clock);
+    ef_gw_alarms_config(&gw.gwa, cfg);
     if (!gw.stats_buf) {
         ef_err("out of memory");
         ef_config_free(cfg);
-    } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) < 0) {
+    } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) == -1) {
         ef_config_free(cfg);
     } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {
         ef_err("cannot open the queue in %s: %s", qdir, ef_file_strerror(err));
         ef_config_free(cfg);
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 || ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, &gw.clock, false) != 0 ||
+               ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",

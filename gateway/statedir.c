@@ -63,6 +63,11 @@ static int write_pid(int fd)
 int ef_statedir_lock(const char *state_dir)
 {
     if (mkdir_p(state_dir) != 0) {
+        if (ef_file_is_fault(-errno)) {
+            ef_warn("cannot create state_dir %s: %s; running without its lock", state_dir,
+                    strerror(errno));
+            return EF_STATEDIR_UNLOCKED;
+        }
         ef_err("cannot create state_dir %s: %s", state_dir, strerror(errno));
         return -1;
     }
@@ -72,6 +77,16 @@ int ef_statedir_lock(const char *state_dir)
         return -1;
     }
     int fd = ef_file_open(path, O_RDWR | O_CREAT, 0640);
+    if (ef_file_is_fault(fd)) {
+        /* flock does not need write access: a read-only card keeps its lock. */
+        int rfd = ef_file_open(path, O_RDONLY, 0);
+        if (rfd < 0 && !ef_file_refused(rfd)) {
+            ef_warn("cannot open the lock of state_dir %s: %s; running without it", state_dir,
+                    strerror(-fd));
+            return EF_STATEDIR_UNLOCKED;
+        }
+        fd = rfd;
+    }
     if (fd < 0) {
         ef_err("cannot lock state_dir %s: %s is %s", state_dir, path, ef_file_strerror(fd));
         return -1;

@@ -48,6 +48,8 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "reconnects", in->pub.connects ? in->pub.connects - 1 : 0, false);
     field(b, "connect_failures", in->pub.connect_failures, false);
     field(b, "connection_lost", in->pub.connection_lost, false);
+    field(b, "clock_jumps", in->clock_jumps, false);
+    field(b, "clock_unsynced", in->clock_unsynced, false);
     ef_buf_puts(b, ",\"queue\":{");
     field(b, "memory_msgs", q->mem_msgs, true);
     field(b, "memory_bytes", q->mem_bytes, false);
@@ -58,6 +60,8 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "recovered", q->recovered_msgs, false);
     field(b, "corrupt_records", q->corrupt_records, false);
     field(b, "disk_errors", q->disk_errors, false);
+    field(b, "disk_faults", q->disk_faults, false);
+    field(b, "disk_fault", in->disk_fault, false);
     ef_buf_puts(b, "},\"dropped\":{");
     field(b, "telemetry_disk_full", q->dropped_full[1], true);
     field(b, "alarm_disk_full", q->dropped_full[0], false);
@@ -66,6 +70,7 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "stats_not_connected", in->pub.direct_dropped, false);
     field(b, "too_large", in->pub.too_large, false);
     field(b, "alarm_too_large", in->pub.alarm_too_large, false);
+    field(b, "clock_unsynced", in->core.clock_dropped, false);
     field(b, "stats_too_large", in->pub.stats_too_large, false);
     ef_buf_puts(b, "},\"devices\":{");
     for (size_t i = 0; i < in->ndevices; i++) {
@@ -84,6 +89,7 @@ void ef_stats_add_core(struct ef_core_stats *acc, const struct ef_core_stats *s)
     acc->suppressed += s->suppressed;
     acc->alarms += s->alarms;
     acc->queue_errors += s->queue_errors;
+    acc->clock_dropped += s->clock_dropped;
 }
 
 void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s)

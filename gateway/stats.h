@@ -14,6 +14,8 @@
 struct ef_stats_input {
     int64_t ts_ms;
     int64_t uptime_s;
+    uint64_t clock_jumps;
+    bool clock_unsynced, disk_fault;
     struct ef_core_stats core;
     struct ef_queue_stats queue;
     struct ef_pub_stats pub;

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
+#include "gateway/core/gwalarm.h"
 #include "gateway/north/json.h"
 
 struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name)
@@ -96,8 +97,17 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
     int rc = 0;
     struct ef_buf b;
     ef_buf_init(&b, d->payload, CORE_PAYLOAD_MAX);
+    bool unsynced = ef_clock_watch_unsynced(c->clock);
+    if (nsend > 0 && unsynced && c->cfg->gateway.clock_unsynced == EF_CLOCK_DROP) {
+        /* The operator would rather have no reading than one at a wrong time. */
+        atomic_fetch_add_explicit(&c->clock_dropped, 1, memory_order_relaxed);
+        nsend = 0;
+        rc = 1;
+    }
     if (nsend > 0) {
         ef_payload_telemetry(&b, smp->ts_ms, smp->readings, n, d->include);
+        if (unsynced)
+            ef_payload_mark_unsynced(&b);
         rc = ef_buf_ok(&b) ? ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, b.data,
                                            b.len, c->cfg->mqtt.telemetry_qos, false, smp->ts_ms)
                            : -1;
@@ -106,7 +116,9 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
 
     if (alarm_changed)
         ef_core_save_alarms(c);
-    if (nsend == 0) {
+    if (rc == 1) {
+        /* dropped for the clock: counted above */
+    } else if (nsend == 0) {
         atomic_fetch_add_explicit(&c->suppressed, 1, memory_order_relaxed);
     } else if (rc == 0) {
         atomic_fetch_add_explicit(&c->messages, 1, memory_order_relaxed);
@@ -199,4 +211,7 @@ void ef_core_get_stats(struct ef_core *c, struct ef_core_stats *out)
     out->suppressed = atomic_load_explicit(&c->suppressed, memory_order_relaxed);
     out->alarms = atomic_load_explicit(&c->alarms, memory_order_relaxed);
     out->queue_errors = atomic_load_explicit(&c->queue_errors, memory_order_relaxed);
+    out->clock_dropped = atomic_load_explicit(&c->clock_dropped, memory_order_relaxed);
 }
+
+void ef_core_set_clock(struct ef_core *c, struct ef_clock_watch *clock) { c->clock = clock; }

@@ -21,6 +21,7 @@ struct ef_core_stats {
     uint64_t suppressed;    /* samples with nothing past its deadband */
     uint64_t alarms;        /* alarm messages queued */
     uint64_t queue_errors;  /* pushes the queue refused */
+    uint64_t clock_dropped; /* telemetry dropped: clock not synchronised (clock_unsynced = drop) */
 };
 
 /* Creates the core for CFG (which must outlive it). Device tables are
@@ -39,5 +40,11 @@ size_t ef_core_ndevices(const struct ef_core *c);
 const char *ef_core_device_name(const struct ef_core *c, size_t index);
 
 void ef_core_get_stats(struct ef_core *c, struct ef_core_stats *out);
+
+/* The clock's state, which marks (or drops) what is made while it is not
+ * synchronised (clockwatch.h). Set before the sources start; it must
+ * outlive the core. NULL: never marked. */
+struct ef_clock_watch;
+void ef_core_set_clock(struct ef_core *c, struct ef_clock_watch *clock);
 
 #endif

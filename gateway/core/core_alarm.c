@@ -13,11 +13,21 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
+#include "gateway/core/gwalarm.h"
 #include "gateway/north/json.h"
 
 static void push_alarm(struct ef_core *c, const char *topic, const char *payload, size_t len,
                        int64_t ts_ms)
 {
+    char marked[320];
+    if (ef_clock_watch_unsynced(c->clock) && len + 24 < sizeof marked) {
+        struct ef_buf b;
+        ef_buf_init(&b, marked, sizeof marked);
+        ef_buf_put(&b, payload, len);
+        ef_payload_mark_unsynced(&b);
+        payload = marked;
+        len = b.len;
+    }
     int rc = ef_queue_push(c->q, EF_CLASS_ALARM, topic, payload, len, c->cfg->mqtt.alarm_qos,
                            c->cfg->mqtt.retain_alarms, ts_ms);
     atomic_fetch_add_explicit(&c->alarms, 1, memory_order_relaxed);

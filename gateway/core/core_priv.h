@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "gateway/core/alarm.h"
+#include "gateway/core/clockwatch.h"
 #include "gateway/core/core.h"
 
 #define CORE_MAX_READINGS 1024 /* per sample */
@@ -44,7 +45,9 @@ struct ef_core {
     size_t ndevs;
     pthread_mutex_t store_lock; /* serialises the alarm state file */
     char store_path[EF_STR_MAX + 16]; /* "" when not persisted */
+    struct ef_clock_watch *clock; /* NULL: times are never marked */
     atomic_uint_fast64_t samples, readings, messages, suppressed, alarms, queue_errors;
+    atomic_uint_fast64_t clock_dropped;
 };
 
 /* Finds or adds the slot for NAME (HINT: its probable index). NULL when out

@@ -6,12 +6,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/file.h"
 
 void ef_ql_push_tail(struct qlist *l, struct qmsg *m)
 {
@@ -105,6 +104,9 @@ static void queue_free(struct ef_queue *q)
         free(c->segs);
     }
     ql_free_all(&q->wpend);
+    ql_free_all(&q->synwait);
+    ql_free_all(&q->vol);
+    ql_free_all(&q->volfly);
     pthread_cond_destroy(&q->cond);
     pthread_mutex_destroy(&q->lock);
     pthread_mutex_destroy(&q->io_lock);
@@ -113,33 +115,14 @@ static void queue_free(struct ef_queue *q)
     free(q);
 }
 
-static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
 int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_queue **out)
 {
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-        return -errno;
-    /* The queue's own directory is never a symlink (state_dir may be). */
-    struct stat dst;
-    if (lstat(dir, &dst) < 0)
-        return -errno;
-    if (!S_ISDIR(dst.st_mode))
-        return S_ISLNK(dst.st_mode) ? -ELOOP : -ENOTDIR;
-    struct statvfs vfs;
-    uint64_t fs_bytes = statvfs(dir, &vfs) == 0 ? (uint64_t)vfs.f_blocks * vfs.f_frsize : 0;
     struct ef_queue *q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
     q->cfg = *cfg;
     q->cap_bytes = (uint64_t)(cfg->max_disk_mb > 0 ? cfg->max_disk_mb : 1) << 20;
-    /* At least 8 segments fit under the cap (or in a smaller file system),
-     * so dropping the oldest one loses a small part of the backlog, and
-     * deletion frees space often. */
-    uint64_t room = fs_bytes && fs_bytes < q->cap_bytes ? fs_bytes : q->cap_bytes;
-    q->seg_max = clamp_u64(room / 8, 64 * 1024, 4u << 20);
+    q->seg_max = 64 * 1024;
     q->mem_max = (uint64_t)(cfg->memory_kb > 0 ? cfg->memory_kb : 16) * 1024;
     pthread_mutex_init(&q->lock, NULL);
     pthread_mutex_init(&q->io_lock, NULL);
@@ -160,8 +143,12 @@ int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_que
     q->wbuf = malloc(EF_QWBUF);
     if (!q->dir || !q->wbuf)
         rc = -ENOMEM;
-    if (rc == 0)
-        rc = ef_qrecover(q);
+    if (rc == 0 && (rc = ef_qfault_attach(q)) < 0 && ef_file_is_fault(rc)) {
+        /* An SD card gone read-only or failing: run on memory meanwhile. */
+        q->fault.down = true;
+        ef_qfault_fail(q, "opening the queue directory", -rc);
+        rc = 0;
+    }
     if (rc < 0) {
         queue_free(q);
         return rc;
@@ -293,7 +280,13 @@ static struct qmsg *take_class(struct ef_queue *q, int cls)
 int ef_queue_take(struct ef_queue *q, struct ef_qmsg **out)
 {
     pthread_mutex_lock(&q->lock);
-    struct qmsg *m = take_class(q, EF_CLASS_ALARM);
+    struct qmsg *m = q->vol.head;
+    if (m) {
+        ef_ql_remove(&q->vol, m);
+        ef_ql_push_tail(&q->volfly, m);
+    } else {
+        m = take_class(q, EF_CLASS_ALARM);
+    }
     if (!m)
         m = take_class(q, EF_CLASS_TELEMETRY);
     if (m) {
@@ -311,7 +304,10 @@ void ef_queue_ack(struct ef_queue *q, struct ef_qmsg *pub)
     int cls = (int)pub->cls;
     pthread_mutex_lock(&q->lock);
     q->st.acked[cls]++;
-    if (m->src == QSRC_MEM) {
+    if (m->src == QSRC_VOL) {
+        ef_ql_remove(&q->volfly, m);
+        free(m);
+    } else if (m->src == QSRC_MEM) {
         ef_ql_remove(&q->c[cls].memfly, m);
         free(m);
     } else {
@@ -326,7 +322,10 @@ void ef_queue_nack(struct ef_queue *q, struct ef_qmsg *pub)
     struct qmsg *m = (struct qmsg *)pub;
     struct qclass *c = &q->c[pub->cls];
     pthread_mutex_lock(&q->lock);
-    if (m->src == QSRC_MEM) {
+    if (m->src == QSRC_VOL) {
+        ef_ql_remove(&q->volfly, m);
+        ef_ql_push_head(&q->vol, m);
+    } else if (m->src == QSRC_MEM) {
         /* It was taken from the head, so it is older than all queued. */
         ef_ql_remove(&c->memfly, m);
         m->state = QST_QUEUED;
@@ -349,6 +348,8 @@ void ef_queue_set_connected(struct ef_queue *q, bool connected)
 
 static bool available(struct ef_queue *q)
 {
+    if (q->vol.head)
+        return true;
     for (int cls = 0; cls < 2; cls++) {
         struct qclass *c = &q->c[cls];
         if (c->mem.head || ef_qdisk_unread(c))
@@ -409,6 +410,7 @@ void ef_queue_tick(struct ef_queue *q, int64_t now_mono_ms)
     ef_qdisk_finish(q, &io);
     if (write_cursor)
         ef_qdisk_write_cursor(q, cur);
+    ef_qfault_tick(q);
     pthread_mutex_unlock(&q->io_lock);
 }
 

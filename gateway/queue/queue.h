@@ -57,13 +57,29 @@ struct ef_queue_stats {
     uint64_t recovered_msgs;     /* found on disk at open */
     uint64_t spilled_msgs;       /* telemetry written to disk */
     uint64_t disk_errors;
+    uint64_t disk_faults;        /* episodes of a disk that cannot be written or synced */
 };
+
+/* The disk's health (queue_fault.c). A fault begins with a failed write,
+ * sync, cursor write or directory open, and ends once a write and a sync
+ * have worked again (the queue tries the disk every EF_QUEUE_PROBE_MS
+ * while it is faulty, even when nothing needs writing). */
+struct ef_queue_disk {
+    int err;        /* 0 while the disk works; else the errno of the fault */
+    char what[320]; /* "writing alarms: Input/output error" */
+};
+
+#define EF_QUEUE_PROBE_MS 5000
 
 struct ef_queue;
 
 /* Opens (creating DIR if needed) and recovers what is on disk: a torn or
- * corrupt tail is cut off and counted, never replayed and never fatal.
- * Returns 0 or a negative errno (DIR unusable). */
+ * corrupt tail is cut off and counted, never replayed and never fatal. A
+ * directory that fails with an I/O error, a read-only or a full file system
+ * (ef_file_is_fault) is no reason to stop either: the queue opens in memory
+ * alone, reports the fault (ef_queue_disk_state) and recovers the directory
+ * once it can. Returns 0 or a negative errno (DIR refused: a symlink or not
+ * a directory; out of memory). */
 int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_queue **out);
 
 /* Queues one message (copied). Alarms return only after fsync; on a full
@@ -109,8 +125,16 @@ void ef_queue_wake(struct ef_queue *q);
 
 void ef_queue_get_stats(struct ef_queue *q, struct ef_queue_stats *out);
 
+void ef_queue_disk_state(struct ef_queue *q, struct ef_queue_disk *out);
+
+/* Queues an alarm about the disk itself, which cannot be made durable: it
+ * is kept in memory only, ahead of every other alarm, and not saved by
+ * ef_queue_close(). Returns 0, -EINVAL or -ENOMEM. */
+int ef_queue_push_volatile(struct ef_queue *q, const char *topic, const void *payload,
+                           size_t len, int qos, bool retain, int64_t ts_ms);
+
 /* Persists everything still in memory (including messages in flight, which
- * count as not delivered) and frees the queue. Returns 0 or a negative errno. */
+ * count as not delivered; volatile alarms excepted) and frees the queue. Returns 0 or a negative errno. */
 int ef_queue_close(struct ef_queue *q);
 
 #endif

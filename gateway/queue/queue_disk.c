@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/log.h"
 
 struct qseg *ef_qdisk_find(struct qclass *c, uint64_t id)
@@ -36,8 +37,12 @@ static void remove_first_seg(struct ef_queue *q, int cls)
     }
     if (c->rd.fd >= 0 && c->rd.seg == s->id)
         ef_qreader_close(&c->rd);
-    if (ef_qseg_unlink(q->dir, cls, s->id) < 0)
+    int urc = ef_qseg_unlink(q->dir, cls, s->id);
+    if (urc < 0) {
         q->st.disk_errors++;
+        if (ef_file_is_fault(urc))
+            ef_qfault_fail(q, "deleting a segment", -urc);
+    }
     q->disk_used -= s->size;
     c->disk_msgs -= s->nrec - s->nacked;
     c->disk_bytes -= s->rec_bytes - s->acked_bytes;
@@ -92,13 +97,16 @@ static void write_failed(struct ef_queue *q, int cls, int err)
 {
     q->st.disk_errors++;
     ef_qerr_fail(q, &q->e_write[cls], write_what(cls), err);
+    ef_qfault_fail(q, write_what(cls), err);
+    if (q->wlen > q->fault.probe_len)
+        q->fault.probe_len = q->wlen;
     if (cls == EF_CLASS_TELEMETRY)
         q->tretry_ms = q->now_ms + EF_QRETRY_MS;
 }
 
 bool ef_qdisk_telemetry_ok(const struct ef_queue *q)
 {
-    return q->now_ms >= q->tretry_ms;
+    return q->now_ms >= q->tretry_ms && !q->fault.down;
 }
 
 /* Returns the messages of a failed batch to the front of memory. */
@@ -153,6 +161,7 @@ static int write_batch(struct ef_queue *q)
         }
     }
     ef_qerr_ok(q, &q->e_write[cls], write_what(cls));
+    ef_qfault_write_ok(q);
     struct qseg *s = &c->segs[c->nsegs - 1];
     s->size += q->wlen;
     s->rec_bytes += q->wlen;
@@ -163,10 +172,14 @@ static int write_batch(struct ef_queue *q)
     if (q->wcls == EF_CLASS_TELEMETRY)
         q->st.spilled_msgs += q->wpend.n;
     q->unsynced[q->wcls] = true;
+    /* An alarm's copy stays until its sync worked (queue_sync.c). */
     while (q->wpend.head) {
         struct qmsg *m = q->wpend.head;
         ef_ql_remove(&q->wpend, m);
-        free(m);
+        if (cls == EF_CLASS_ALARM)
+            ef_ql_push_tail(&q->synwait, m);
+        else
+            free(m);
     }
     q->wlen = 0;
     return 0;
@@ -306,6 +319,8 @@ static void put_back(struct ef_queue *q, struct qlist *l, struct qmsg *at, struc
 int ef_qdisk_spill(struct ef_queue *q, int cls, bool inflight)
 {
     struct qclass *c = &q->c[cls];
+    if (q->fault.down) /* no directory yet: everything stays in memory */
+        return -q->fault.err;
     int rc = 0;
     bool dropped = false;
     while (inflight && c->memfly.head) {
@@ -452,19 +467,4 @@ bool ef_qdisk_housekeep(struct ef_queue *q, bool force, struct ef_qpos cur[2])
     cur[0] = q->c[0].cursor;
     cur[1] = q->c[1].cursor;
     return true;
-}
-
-int ef_qdisk_write_cursor(struct ef_queue *q, const struct ef_qpos cur[2])
-{
-    int rc = ef_qcursor_write(q->dir, cur);
-    if (rc < 0) {
-        ef_qerr_fail(q, &q->e_cursor, "writing the cursor", -rc);
-        pthread_mutex_lock(&q->lock);
-        q->st.disk_errors++;
-        q->cursor_dirty = true;
-        pthread_mutex_unlock(&q->lock);
-    } else {
-        ef_qerr_ok(q, &q->e_cursor, "writing the cursor");
-    }
-    return rc;
 }

@@ -1,6 +1,7 @@
 /* The queue's internal state, shared by queue.c (API, memory, ordering),
  * queue_disk.c (appends, capacity, spill, housekeeping), queue_sync.c
- * (deferred syncs, failure reports) and queue_recover.c (start-up).
+ * (deferred syncs, failure reports), queue_fault.c (the disk's health,
+ * probes, a directory recovered late) and queue_recover.c (start-up).
  * Private to gateway/queue*.c.
  *
  * Locking: `lock` guards every field below. `io_lock` serialises everything
@@ -22,7 +23,7 @@
 #include "gateway/queue/queue_format.h"
 #include "gateway/queue/queue_seg.h"
 
-enum qsrc { QSRC_MEM, QSRC_DISK };
+enum qsrc { QSRC_MEM, QSRC_DISK, QSRC_VOL };
 enum qstate { QST_QUEUED, QST_INFLIGHT, QST_RETRY, QST_ACKED };
 
 struct qmsg {
@@ -72,6 +73,17 @@ struct qerr {
     int64_t since_ms, last_log_ms;
 };
 
+/* The disk's health (queue_fault.c), guarded by `lock`. A fault ends when
+ * a write and a sync both worked after its last failure. */
+struct qfault {
+    int err;          /* errno of the fault; 0 while the disk works */
+    char what[320];   /* what failed, with the error */
+    bool down;        /* the directory was never opened: memory only */
+    bool write_ok, sync_ok; /* since the last failure */
+    size_t probe_len; /* bytes the failed write wanted (the probe writes as much) */
+    int64_t next_probe_ms;
+};
+
 /* Write fds to sync outside `lock` (io_lock held): SYNC stay open, RETIRED
  * (segments rolled over) are closed once synced. -1 when none. */
 struct qio {
@@ -92,6 +104,12 @@ struct ef_queue {
     int retired[2];   /* rolled-over write fd not synced yet, or -1 */
     int64_t tretry_ms; /* telemetry writes failed: no new attempt before this */
     struct qerr e_write[2], e_sync, e_cursor; /* guarded by io_lock */
+    struct qfault fault;
+    /* Alarms written and not yet synced (io_lock): freed once their sync
+     * worked, back to the front of memory when it failed. */
+    struct qlist synwait;
+    bool synfail; /* an alarm fd failed to sync since the last finish (io_lock) */
+    struct qlist vol, volfly; /* volatile alarms (the disk's own), queued and taken */
     int64_t now_ms, last_cursor_ms;
     unsigned live_streak;
     uint64_t next_msg_id;
@@ -167,5 +185,19 @@ void ef_qerr_ok(struct ef_queue *q, struct qerr *e, const char *what);
 
 /* queue_recover.c: scans DIR at open (no locks needed yet). */
 int ef_qrecover(struct ef_queue *q);
+
+/* queue_fault.c: the disk's health. */
+/* Checks DIR (created if needed, never a symlink), sizes the segments and
+ * recovers what is on disk. At open, or later with both locks held while
+ * fault.down. Returns 0 or -errno (the books then hold nothing). */
+int ef_qfault_attach(struct ef_queue *q);
+/* A write, sync or deletion failed (WHAT says which). Lock held. */
+void ef_qfault_fail(struct ef_queue *q, const char *what, int err);
+/* A write, or a sync, worked. Lock held. */
+void ef_qfault_write_ok(struct ef_queue *q);
+void ef_qfault_sync_ok(struct ef_queue *q);
+/* While the disk is faulty: recovers the directory or probes it, every
+ * EF_QUEUE_PROBE_MS. io_lock held, lock not. */
+void ef_qfault_tick(struct ef_queue *q);
 
 #endif

@@ -156,6 +156,11 @@ static const struct {
     {BASE SER "[serial:t]\npath = /dev/s\nformat = kv\n", 9, "also the path of [serial:s]"},
     {BASE SER "[device:s]\nbus = b\nunit = 1\n", 8, "already used by [serial:s]"},
     {BASE SER "baud = 100\n", 8, "standard baud"},
+    /* the gateway's own alarms are P/G/alarm/gateway/... */
+    {BASE BUS "[device:gateway]\nbus = b\nunit = 1\n", 8, "'gateway' is reserved"},
+    {BASE "[serial:gateway]\npath = /dev/s\nformat = kv\n", 5, "'gateway' is reserved"},
+    {"[gateway]\nid = gw\nclock_unsynced = later\n[mqtt]\nuri = tcp://h:1\n", 3,
+     "not one of: auto mark drop ignore"},
 };
 
 int test_bad_values(void)
