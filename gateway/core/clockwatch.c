@@ -62,10 +62,11 @@ static enum ef_clock_sync read_sync(struct ef_clock_watch *w)
         if (rc >= 0)
             return (tx.status & STA_UNSYNC) || rc == TIME_ERROR ? EF_CLOCK_UNSYNCED
                                                                  : EF_CLOCK_SYNCED;
+        int err = errno;
         struct stat st;
         w->source = stat(TIMESYNCD_DIR, &st) == 0 ? 1 : 2;
         ef_info("clock: the kernel's synchronisation state cannot be read (%s); %s",
-                strerror(errno),
+                strerror(err),
                 w->source == 1 ? "using systemd-timesyncd's"
                                : "no systemd-timesyncd either: only clock jumps are detected");
     }

@@ -154,7 +154,10 @@ static void try_attach(struct ef_queue *q)
 void ef_qfault_tick(struct ef_queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    bool due = q->fault.err != 0 && q->now_ms >= q->fault.next_probe_ms;
+    /* At open (next_probe_ms 0) the disk is tried once even when healthy:
+     * a read-only card must be known before anything needs writing. */
+    bool due = (q->fault.err != 0 || q->fault.next_probe_ms == 0) &&
+               q->now_ms >= q->fault.next_probe_ms;
     bool down = q->fault.down;
     size_t len = q->fault.probe_len < 4096 ? 4096 : q->fault.probe_len;
     pthread_mutex_unlock(&q->lock);
@@ -172,7 +175,10 @@ void ef_qfault_tick(struct ef_queue *q)
     int rc = probe(q->dir, len, &what);
     pthread_mutex_lock(&q->lock);
     q->fault.next_probe_ms = q->now_ms + EF_QUEUE_PROBE_MS;
-    if (rc < 0) {
+    if (rc < 0 && q->fault.err == 0) {
+        q->st.disk_errors++;
+        ef_qfault_fail(q, what, -rc);
+    } else if (rc < 0) {
         q->st.disk_errors++;
         ef_debug("queue: probe of %s: %s failed: %s", q->dir, what, ef_file_strerror(rc));
         q->fault.write_ok = q->fault.sync_ok = false;
