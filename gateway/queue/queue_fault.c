@@ -41,6 +41,16 @@ static void reset_books(struct ef_queue *q, uint64_t recovered0, uint64_t corrup
 
 int ef_qfault_attach(struct ef_queue *q)
 {
+    /* state_dir may be missing because the disk failed to create it: its
+     * mkdir gives the real reason (EIO, EROFS), the queue's only ENOENT. */
+    char parent[EF_QSEG_PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", q->dir);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        if (mkdir(parent, 0750) < 0 && ef_file_is_fault(-errno))
+            return -errno;
+    }
     if (mkdir(q->dir, 0750) < 0 && errno != EEXIST)
         return -errno;
     /* The queue's own directory is never a symlink (state_dir may be). */

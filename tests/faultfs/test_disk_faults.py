@@ -186,6 +186,54 @@ def at_start(err):
     return case
 
 
+@T.case
+def a_state_dir_that_a_read_only_disk_cannot_create_does_not_stop_the_gateway(tmp, cleanup):
+    fs, broker, _, sim1, sim2, sub, state, port = setup(tmp, cleanup)
+    fs.fail("all", "EROFS")  # state_dir does not exist yet
+    gw = ef.Gateway(tmp, ini(state, port, sim1.port, sim2.port))
+    gw.start(); cleanup(gw.stop)
+    sub.wait_payload("edgeferry/df/status", "online", timeout=30)
+    got = ef.wait_until(lambda: alarms(sub), 60, what="the disk alarm")
+    assert got[0]["state"] == "active" and "Read-only" in got[0]["error"], got
+    sub.wait_count("edgeferry/df/telemetry/d", 10, timeout=30)
+    fs.ok()
+    ef.wait_until(lambda: len(alarms(sub)) >= 2, 60, what="the disk alarm cleared")
+    assert alarms(sub)[1]["state"] == "cleared", alarms(sub)
+    ef.wait_until(lambda: os.path.isdir(os.path.join(state, "queue")), 30,
+                  what="the queue directory made once the disk works")
+
+
+@T.case
+def an_alarm_whose_sync_failed_is_written_again_and_survives_a_power_cut(tmp, cleanup):
+    fs, broker, proxy, sim1, sim2, sub, state, port = setup(tmp, cleanup, proxied=True)
+    proxy.set_mode("reset")
+    gw = ef.Gateway(tmp, ini(state, port, sim1.port, sim2.port))
+    gw.start(); cleanup(gw.stop)
+    gw.proc.wait_output("started", timeout=30)
+    time.sleep(1)
+    fs.fail("fsync", "EIO")  # writes reach the page cache, syncs fail
+    sim2.proc.signal(signal.SIGSTOP)
+    gw.proc.wait_output("device d2 offline", timeout=30)
+    gw.proc.wait_output("could not be made durable", timeout=30)
+    fs.ok()
+    # The copy kept in memory is written and synced again.
+    gw.proc.wait_output("works again", timeout=30)
+    time.sleep(1)
+    killed = time.time() * 1000
+    gw.kill()
+    fs.cut()  # what was written before without a working sync is gone
+    # d2 answers again: the restarted gateway has no new offline alarm to
+    # raise, so an "active" can only come from the queue.
+    sim2.proc.signal(signal.SIGCONT)
+    proxy.set_mode("pass")
+    gw.start()
+    sub.wait_payload("edgeferry/df/status", "online", timeout=60)
+    off = ef.wait_until(lambda: [a for a in alarms(sub, "edgeferry/df/alarm/d2")
+                                 if a["state"] == "active"], 60,
+                        what="the offline alarm whose first sync failed")
+    assert off[0]["kind"] == "offline" and off[0]["ts"] < killed, off
+
+
 for e in ("EIO", "ENOSPC", "EROFS"):
     T.case(outage(e))
     T.case(at_start(e))
