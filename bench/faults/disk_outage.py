@@ -6,7 +6,7 @@
 
 10 Modbus TCP devices x 100 points every 100 ms (10,000 readings/s) on two
 simulators; state_dir on faultfs (tests/faultfs) failing every write and
-sync with EIO from the start; the broker out of reach (a proxy resetting
+sync with EIO from 5 s after the start; the broker out of reach (a proxy resetting
 every connection) the whole time. So the queue can use neither the disk nor
 the link: memory alone, bounded by memory_kb (256, the default). VmRSS of
 the gateway is sampled every 5 s; at the end the broker is let through and
@@ -62,7 +62,6 @@ def main():
     try:
         fs = faultfs_mount.FaultMount(tmp)
         stops.append(fs.stop)
-        fs.fail("all", "EIO")
         broker = ef.Broker(tmp); stops.append(broker.stop)
         proxy = ef.TcpProxy(broker.port); stops.append(proxy.stop)
         proxy.set_mode("reset")
@@ -77,6 +76,8 @@ def main():
         except AssertionError:
             print(gw.output()[-3000:])
             raise
+        time.sleep(5)
+        fs.fail("all", "EIO")  # the card fails under a running gateway
         t0 = time.monotonic()
         samples = []
         while time.monotonic() - t0 < MINUTES * 60:

@@ -66,16 +66,15 @@ void ef_gw_alarms_tick(struct ef_gw_alarms *a, struct ef_queue *q, struct ef_clo
         ef_payload_mark_unsynced(&b);
     if (!ef_buf_ok(&b))
         return;
-    int rc;
-    if (active) {
-        ef_warn("alarm gateway/queue: disk active (%s), held in memory (not durable) until sent", d.what);
-        rc = ef_queue_push_volatile(q, a->topic_disk, b.data, b.len, a->qos, a->retain,
-                                    ef_wall_ms());
-    } else {
+    if (active)
+        ef_warn("alarm gateway/queue: disk active (%s)", d.what);
+    else
         ef_info("alarm gateway/queue: disk cleared");
-        rc = ef_queue_push(q, EF_CLASS_ALARM, a->topic_disk, b.data, b.len, a->qos, a->retain,
+    /* Queued like every alarm, so the order of active and cleared holds
+     * even on a disk that flaps. While the disk fails, "active" waits in
+     * memory (retried on the disk each tick) and is sent from there. */
+    int rc = ef_queue_push(q, EF_CLASS_ALARM, a->topic_disk, b.data, b.len, a->qos, a->retain,
                            ef_wall_ms());
-    }
     if (rc < 0)
-        ef_warn("alarm gateway/queue: not queued durably (%s)", strerror(-rc));
+        ef_debug("alarm gateway/queue: in memory only for now (%s)", strerror(-rc));
 }

@@ -4,9 +4,11 @@
  *   {"ts":...,"state":"active","kind":"disk","error":"writing alarms: Input/output error"}
  *   {"ts":...,"state":"cleared","kind":"disk"}
  *
- * "active" cannot be made durable (the disk is what fails): it is kept in
- * memory ahead of every other alarm (ef_queue_push_volatile). "cleared" is
- * pushed once writes and syncs work again, so it is durable like any alarm.
+ * Both are pushed like any alarm: "active" cannot be made durable while the
+ * disk fails, so it waits in memory, is sent from there, and is written
+ * once the disk works again; "cleared" comes once writes and syncs work,
+ * so it is durable. One order for both: a flapping disk never leaves
+ * "active" after "cleared" on the broker, nor the reverse.
  * Owned by the gateway for the life of the process (a reload keeps it). */
 #ifndef EF_GWALARM_H
 #define EF_GWALARM_H

@@ -105,8 +105,6 @@ static void queue_free(struct ef_queue *q)
     }
     ql_free_all(&q->wpend);
     ql_free_all(&q->synwait);
-    ql_free_all(&q->vol);
-    ql_free_all(&q->volfly);
     pthread_cond_destroy(&q->cond);
     pthread_mutex_destroy(&q->lock);
     pthread_mutex_destroy(&q->io_lock);
@@ -280,13 +278,7 @@ static struct qmsg *take_class(struct ef_queue *q, int cls)
 int ef_queue_take(struct ef_queue *q, struct ef_qmsg **out)
 {
     pthread_mutex_lock(&q->lock);
-    struct qmsg *m = q->vol.head;
-    if (m) {
-        ef_ql_remove(&q->vol, m);
-        ef_ql_push_tail(&q->volfly, m);
-    } else {
-        m = take_class(q, EF_CLASS_ALARM);
-    }
+    struct qmsg *m = take_class(q, EF_CLASS_ALARM);
     if (!m)
         m = take_class(q, EF_CLASS_TELEMETRY);
     if (m) {
@@ -304,10 +296,7 @@ void ef_queue_ack(struct ef_queue *q, struct ef_qmsg *pub)
     int cls = (int)pub->cls;
     pthread_mutex_lock(&q->lock);
     q->st.acked[cls]++;
-    if (m->src == QSRC_VOL) {
-        ef_ql_remove(&q->volfly, m);
-        free(m);
-    } else if (m->src == QSRC_MEM) {
+    if (m->src == QSRC_MEM) {
         ef_ql_remove(&q->c[cls].memfly, m);
         free(m);
     } else {
@@ -322,10 +311,7 @@ void ef_queue_nack(struct ef_queue *q, struct ef_qmsg *pub)
     struct qmsg *m = (struct qmsg *)pub;
     struct qclass *c = &q->c[pub->cls];
     pthread_mutex_lock(&q->lock);
-    if (m->src == QSRC_VOL) {
-        ef_ql_remove(&q->volfly, m);
-        ef_ql_push_head(&q->vol, m);
-    } else if (m->src == QSRC_MEM) {
+    if (m->src == QSRC_MEM) {
         /* It was taken from the head, so it is older than all queued. */
         ef_ql_remove(&c->memfly, m);
         m->state = QST_QUEUED;
@@ -348,8 +334,6 @@ void ef_queue_set_connected(struct ef_queue *q, bool connected)
 
 static bool available(struct ef_queue *q)
 {
-    if (q->vol.head)
-        return true;
     for (int cls = 0; cls < 2; cls++) {
         struct qclass *c = &q->c[cls];
         if (c->mem.head || ef_qdisk_unread(c))

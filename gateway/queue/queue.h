@@ -127,14 +127,9 @@ void ef_queue_get_stats(struct ef_queue *q, struct ef_queue_stats *out);
 
 void ef_queue_disk_state(struct ef_queue *q, struct ef_queue_disk *out);
 
-/* Queues an alarm about the disk itself, which cannot be made durable: it
- * is kept in memory only, ahead of every other alarm, and not saved by
- * ef_queue_close(). Returns 0, -EINVAL or -ENOMEM. */
-int ef_queue_push_volatile(struct ef_queue *q, const char *topic, const void *payload,
-                           size_t len, int qos, bool retain, int64_t ts_ms);
 
 /* Persists everything still in memory (including messages in flight, which
- * count as not delivered; volatile alarms excepted) and frees the queue. Returns 0 or a negative errno. */
+ * count as not delivered) and frees the queue. Returns 0 or a negative errno. */
 int ef_queue_close(struct ef_queue *q);
 
 #endif

@@ -98,6 +98,7 @@ static void write_failed(struct ef_queue *q, int cls, int err)
     q->st.disk_errors++;
     ef_qerr_fail(q, &q->e_write[cls], write_what(cls), err);
     ef_qfault_fail(q, write_what(cls), err);
+    q->fault.failed_cls |= 1u << cls;
     if (q->wlen > q->fault.probe_len)
         q->fault.probe_len = q->wlen;
     if (cls == EF_CLASS_TELEMETRY)
@@ -161,7 +162,7 @@ static int write_batch(struct ef_queue *q)
         }
     }
     ef_qerr_ok(q, &q->e_write[cls], write_what(cls));
-    ef_qfault_write_ok(q);
+    ef_qfault_write_ok(q, cls);
     struct qseg *s = &c->segs[c->nsegs - 1];
     s->size += q->wlen;
     s->rec_bytes += q->wlen;

@@ -77,6 +77,7 @@ void ef_qfault_fail(struct ef_queue *q, const char *what, int err)
 {
     struct qfault *f = &q->fault;
     f->write_ok = f->sync_ok = false;
+    f->ok_cls = 0;
     /* A real attempt just failed: the probe is for a disk nobody tries. */
     f->next_probe_ms = q->now_ms + EF_QUEUE_PROBE_MS;
     if (f->err == 0) {
@@ -91,15 +92,17 @@ void ef_qfault_fail(struct ef_queue *q, const char *what, int err)
 static void maybe_clear(struct ef_queue *q)
 {
     struct qfault *f = &q->fault;
-    if (f->err == 0 || f->down || !f->write_ok || !f->sync_ok)
+    if (f->err == 0 || f->down || !f->write_ok || !f->sync_ok || (f->failed_cls & ~f->ok_cls))
         return;
     ef_info("queue: the disk in %s works again (writes and syncs)", q->dir);
     f->err = 0;
     f->what[0] = '\0';
+    f->failed_cls = f->ok_cls = 0;
 }
 
-void ef_qfault_write_ok(struct ef_queue *q)
+void ef_qfault_write_ok(struct ef_queue *q, int cls)
 {
+    q->fault.ok_cls |= cls < 0 ? 3u : 1u << cls;
     q->fault.write_ok = true;
     maybe_clear(q);
 }
@@ -193,29 +196,10 @@ void ef_qfault_tick(struct ef_queue *q)
         ef_debug("queue: probe of %s: %s failed: %s", q->dir, what, ef_file_strerror(rc));
         q->fault.write_ok = q->fault.sync_ok = false;
     } else if (q->fault.err) {
-        ef_qfault_write_ok(q);
+        ef_qfault_write_ok(q, -1);
         ef_qfault_sync_ok(q);
     }
     pthread_mutex_unlock(&q->lock);
-}
-
-int ef_queue_push_volatile(struct ef_queue *q, const char *topic, const void *payload,
-                           size_t len, int qos, bool retain, int64_t ts_ms)
-{
-    if (!topic || qos < 0 || qos > 2 || (len && !payload))
-        return -EINVAL;
-    struct qmsg *m = ef_qmsg_new(EF_CLASS_ALARM, topic, strlen(topic), payload, len, qos,
-                                 retain, ts_ms);
-    if (!m)
-        return -ENOMEM;
-    m->src = QSRC_VOL;
-    pthread_mutex_lock(&q->lock);
-    q->st.pushed[EF_CLASS_ALARM]++;
-    m->born_ms = q->now_ms;
-    ef_ql_push_tail(&q->vol, m);
-    pthread_cond_broadcast(&q->cond);
-    pthread_mutex_unlock(&q->lock);
-    return 0;
 }
 
 void ef_queue_disk_state(struct ef_queue *q, struct ef_queue_disk *out)

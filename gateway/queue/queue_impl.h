@@ -23,7 +23,7 @@
 #include "gateway/queue/queue_format.h"
 #include "gateway/queue/queue_seg.h"
 
-enum qsrc { QSRC_MEM, QSRC_DISK, QSRC_VOL };
+enum qsrc { QSRC_MEM, QSRC_DISK };
 enum qstate { QST_QUEUED, QST_INFLIGHT, QST_RETRY, QST_ACKED };
 
 struct qmsg {
@@ -80,6 +80,10 @@ struct qfault {
     char what[320];   /* what failed, with the error */
     bool down;        /* the directory was never opened: memory only */
     bool write_ok, sync_ok; /* since the last failure */
+    /* Classes whose writes failed in this fault, and those written since:
+     * an alarm that evicted telemetry on a full disk does not mean that
+     * telemetry can be written again. Bit 1 << class. */
+    unsigned failed_cls, ok_cls;
     size_t probe_len; /* bytes the failed write wanted (the probe writes as much) */
     int64_t next_probe_ms;
 };
@@ -109,7 +113,6 @@ struct ef_queue {
      * worked, back to the front of memory when it failed. */
     struct qlist synwait;
     bool synfail; /* an alarm fd failed to sync since the last finish (io_lock) */
-    struct qlist vol, volfly; /* volatile alarms (the disk's own), queued and taken */
     int64_t now_ms, last_cursor_ms;
     unsigned live_streak;
     uint64_t next_msg_id;
@@ -193,8 +196,9 @@ int ef_qrecover(struct ef_queue *q);
 int ef_qfault_attach(struct ef_queue *q);
 /* A write, sync or deletion failed (WHAT says which). Lock held. */
 void ef_qfault_fail(struct ef_queue *q, const char *what, int err);
-/* A write, or a sync, worked. Lock held. */
-void ef_qfault_write_ok(struct ef_queue *q);
+/* A write of class CLS (-1: a probe as large as the write that failed;
+ * 2: the cursor, no class), or a sync, worked. Lock held. */
+void ef_qfault_write_ok(struct ef_queue *q, int cls);
 void ef_qfault_sync_ok(struct ef_queue *q);
 /* While the disk is faulty: recovers the directory or probes it, every
  * EF_QUEUE_PROBE_MS. io_lock held, lock not. */

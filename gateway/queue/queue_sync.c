@@ -164,7 +164,7 @@ int ef_qdisk_write_cursor(struct ef_queue *q, const struct ef_qpos cur[2])
     } else {
         ef_qerr_ok(q, &q->e_cursor, "writing the cursor");
         pthread_mutex_lock(&q->lock);
-        ef_qfault_write_ok(q);
+        ef_qfault_write_ok(q, 2); /* small: says nothing of a full disk's room */
         ef_qfault_sync_ok(q);
         pthread_mutex_unlock(&q->lock);
     }
