@@ -152,6 +152,14 @@ struct ef_queue_cfg {
     enum ef_replay replay;
 };
 
+/* [sparkplug]: telemetry as a Sparkplug B 3.0 edge node (docs/sparkplug.md). */
+struct ef_sparkplug_cfg {
+    bool enabled;                          /* default false */
+    char group_id[EF_NAME_MAX + 1];        /* required when enabled */
+    char edge_node_id[EF_NAME_MAX + 1];    /* default: the gateway id */
+    char primary_host_id[EF_NAME_MAX + 1]; /* "" when none */
+};
+
 struct ef_gateway_cfg {
     char id[EF_NAME_MAX + 1];
     char state_dir[EF_STR_MAX]; /* default $STATE_DIRECTORY, else /var/lib/edgeferry */
@@ -164,6 +172,7 @@ struct ef_config {
     struct ef_gateway_cfg gateway;
     struct ef_mqtt mqtt;
     struct ef_queue_cfg queue;
+    struct ef_sparkplug_cfg sparkplug;
     struct ef_bus *buses;
     size_t nbuses;
     struct ef_device *devices; /* templates are resolved away */

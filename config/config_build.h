@@ -39,6 +39,9 @@ bool ef_item_has(const struct ef_item *it, const char *key);
 /* KEY is present and its value was valid. */
 bool ef_item_ok(const struct ef_item *it, enum ef_section_kind kind, const char *key);
 
+/* [sparkplug] rules (config_check_sparkplug.c). */
+void ef_check_sparkplug(struct ef_build *b);
+
 /* The item of KIND named NAME, or NULL. */
 struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, const char *name);
 

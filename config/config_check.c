@@ -284,6 +284,7 @@ static void check_serial(struct ef_build *b, struct ef_item *it)
 void ef_check_and_assemble(struct ef_build *b)
 {
     check_gateway_mqtt(b);
+    ef_check_sparkplug(b);
     ITEMS(b, EF_SEC_BUS)
         if (ef_item_ok(it, EF_SEC_BUS, "type"))
             check_bus(b, it);

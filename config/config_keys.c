@@ -270,6 +270,17 @@ static const struct ef_key queue_keys[] = {
          "backlog order after an outage: live-first or fifo"),
 };
 
+static const struct ef_key sparkplug_keys[] = {
+    KEY(struct ef_sparkplug_cfg, enabled, "enabled", t_bool, "false", 0, 0, 0,
+        "telemetry goes out as Sparkplug B 3.0 instead of P/G/telemetry/D"),
+    KEY(struct ef_sparkplug_cfg, group_id, "group_id", t_name, NULL, 0, 0, 0,
+        "Sparkplug group id (required when enabled)"),
+    KEY(struct ef_sparkplug_cfg, edge_node_id, "edge_node_id", t_name, NULL, 0, 0, 0,
+        "Sparkplug edge node id; default: the gateway id"),
+    KEY(struct ef_sparkplug_cfg, primary_host_id, "primary_host_id", t_name, NULL, 0, 0, 0,
+        "wait for spBv1.0/STATE/<host> online before births; store and forward while offline"),
+};
+
 #define LINE_KEYS(struct_, prefix_)                                                              \
     KEY(struct_, prefix_ baud, "baud", t_baud, "9600", 0, 0, 0, "line speed, a standard rate"), \
     KEY(struct_, prefix_ parity, "parity", t_parity, "N", 0, 0, 0, "N (none), E (even), O (odd)"), \
@@ -375,6 +386,7 @@ const struct ef_section_type ef_section_types[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = SEC("template", true, template_keys, "points shared by devices"),
     [EF_SEC_POINT] = SEC("point", true, point_keys, "one value of a device, template or sensor"),
     [EF_SEC_SERIAL] = SEC("serial", true, serial_keys, "a line-oriented serial sensor"),
+    [EF_SEC_SPARKPLUG] = SEC("sparkplug", false, sparkplug_keys, "Sparkplug B edge node"),
 };
 
 const struct ef_key *ef_key_find(const struct ef_section_type *t, const char *name)

@@ -33,9 +33,16 @@ static void print_point(const struct ef_point *p, FILE *out)
 static void print_topics(const struct ef_config *cfg, const char *dev, FILE *out)
 {
     const char *P = cfg->mqtt.topic_prefix, *G = cfg->gateway.id;
-    fprintf(out, "    topics: %s/%s/telemetry/%s (QoS %d), %s/%s/alarm/%s[/POINT] (QoS %d%s)\n", P,
-            G, dev, cfg->mqtt.telemetry_qos, P, G, dev, cfg->mqtt.alarm_qos,
-            cfg->mqtt.retain_alarms ? ", retained" : "");
+    const struct ef_sparkplug_cfg *sp = &cfg->sparkplug;
+    if (sp->enabled)
+        fprintf(out, "    topics: spBv1.0/%s/{DBIRTH,DDEATH,DDATA,DCMD}/%s/%s (DDATA QoS %d), "
+                     "%s/%s/alarm/%s[/POINT] (QoS %d%s)\n",
+                sp->group_id, sp->edge_node_id, dev, cfg->mqtt.telemetry_qos, P, G, dev,
+                cfg->mqtt.alarm_qos, cfg->mqtt.retain_alarms ? ", retained" : "");
+    else
+        fprintf(out, "    topics: %s/%s/telemetry/%s (QoS %d), %s/%s/alarm/%s[/POINT] (QoS %d%s)\n",
+                P, G, dev, cfg->mqtt.telemetry_qos, P, G, dev, cfg->mqtt.alarm_qos,
+                cfg->mqtt.retain_alarms ? ", retained" : "");
 }
 
 static void print_line(int baud, char parity, int data_bits, int stop_bits, FILE *out)
@@ -130,8 +137,11 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
         fprintf(out, "  tls: ca %s, cert %s, key %s, verify %s\n", m->ca_file[0] ? m->ca_file : "-",
                 m->cert_file[0] ? m->cert_file : "-", m->key_file[0] ? m->key_file : "-",
                 yes_no(m->tls_verify));
-    fprintf(out, "  topics: %s/%s/status (QoS 1, retained, will \"offline\"), %s/%s/stats\n",
-            m->topic_prefix, cfg->gateway.id, m->topic_prefix, cfg->gateway.id);
+    fprintf(out, "  topics: %s/%s/status (QoS 1, retained%s), %s/%s/stats\n", m->topic_prefix,
+            cfg->gateway.id, cfg->sparkplug.enabled ? "" : ", will \"offline\"", m->topic_prefix,
+            cfg->gateway.id);
+    if (cfg->sparkplug.enabled && ef_check_print_sparkplug(cfg, out) != 0)
+        return -1;
     fprintf(out, "queue: %s/queue, max %d MB on disk, %d kB in memory, flush %d ms, replay %s\n",
             cfg->gateway.state_dir, cfg->queue.max_disk_mb, cfg->queue.memory_kb,
             cfg->queue.flush_ms, cfg->queue.replay == EF_REPLAY_FIFO ? "fifo" : "live-first");

@@ -15,6 +15,8 @@
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
+#include "gateway/sparkplug/sp_node.h"
+#include "gateway/sparkplug_glue.h"
 #include "gateway/stats.h"
 
 #define STATS_PAYLOAD_MAX 65536
@@ -32,6 +34,7 @@ struct gateway {
     const char *path;
     struct ef_queue *queue;
     struct ef_publisher *pub;
+    struct ef_sp_node *sp; /* [sparkplug] enabled: lives with the publisher */
     struct generation gen;
     /* What replaced cores and publishers counted: stats count from the
      * process start, across reloads. */
@@ -77,7 +80,7 @@ static void generation_free(struct generation *g)
 /* Builds core and sources for CFG (taking ownership) and starts them.
  * RELOAD: it replaces a running generation. */
 static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q,
-                            bool reload)
+                            struct ef_sp_node *sp, bool reload)
 {
     memset(g, 0, sizeof *g);
     g->cfg = cfg;
@@ -89,6 +92,8 @@ static int generation_start(struct generation *g, struct ef_config *cfg, struct 
         ef_err("out of memory");
         return -1;
     }
+    if (sp)
+        ef_core_set_sparkplug(g->core, sp);
     const struct ef_sink *sink = ef_core_sink(g->core);
     for (size_t b = 0; b < cfg->nbuses; b++) {
         struct ef_source *s = ef_modbus_bus_new(cfg, b, sink, g->counters);
@@ -118,6 +123,10 @@ static void publish_stats(struct gateway *gw)
     ef_queue_get_stats(gw->queue, &in.queue);
     ef_pub_get_stats(gw->pub, &in.pub);
     ef_stats_add_pub(&in.pub, &gw->pub_before);
+    if (gw->sp) {
+        in.has_sparkplug = true;
+        ef_sp_node_get_stats(gw->sp, &in.sparkplug);
+    }
     in.names = gw->gen.core;
     in.devices = gw->gen.counters;
     in.ndevices = ef_core_ndevices(gw->gen.core);
@@ -140,9 +149,38 @@ static bool threads_alive(struct gateway *gw, int64_t now)
     return true;
 }
 
+/* The publisher and its Sparkplug node for CFG. Returns false (logged). */
+static bool publisher_new(struct gateway *gw, const struct ef_config *cfg)
+{
+    gw->sp = NULL;
+    if (cfg->sparkplug.enabled && !(gw->sp = ef_sp_node_new(cfg)))
+        return false;
+    gw->pub = ef_pub_new(cfg, gw->queue);
+    if (gw->pub && gw->sp) {
+        struct ef_pub_session s;
+        ef_sparkplug_session(gw->sp, &s);
+        ef_pub_set_session(gw->pub, &s);
+    }
+    if (!gw->pub) {
+        ef_sp_node_free(gw->sp);
+        gw->sp = NULL;
+    }
+    return gw->pub != NULL;
+}
+
+static void publisher_free(struct gateway *gw)
+{
+    ef_pub_free(gw->pub);
+    ef_sp_node_free(gw->sp);
+    gw->pub = NULL;
+    gw->sp = NULL;
+}
+
 static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
 {
+    /* Sparkplug changes the will and the subscriptions: a new connection. */
     return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
+           memcmp(&a->sparkplug, &b->sparkplug, sizeof a->sparkplug) == 0 &&
            strcmp(a->gateway.id, b->gateway.id) == 0;
 }
 
@@ -212,14 +250,16 @@ static void reload(struct gateway *gw)
         struct ef_pub_stats ps;
         ef_pub_get_stats(gw->pub, &ps);
         ef_stats_add_pub(&gw->pub_before, &ps);
-        ef_pub_free(gw->pub);
-        gw->pub = ef_pub_new(cfg, gw->queue);
+        publisher_free(gw);
+        publisher_new(gw, cfg);
     }
     generation_free(&gw->gen);
+    if (!new_mqtt && gw->sp)
+        ef_sp_node_configure(gw->sp, cfg);
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
     snprintf(gw->stats_topic, sizeof gw->stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (generation_start(&gw->gen, cfg, gw->queue, true) != 0)
+    if (generation_start(&gw->gen, cfg, gw->queue, gw->sp, true) != 0)
         ef_err("reload: some sources could not be started");
     carry_give(&carry, &gw->gen);
     if (new_mqtt && gw->pub)
@@ -289,9 +329,10 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {
         ef_err("cannot open the queue in %s: %s", qdir, strerror(-err));
         ef_config_free(cfg);
-    } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
+    } else if (!publisher_new(&gw, cfg)) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 || ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, gw.sp, false) != 0 ||
+               ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
@@ -304,7 +345,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     generation_stop(&gw.gen);
     if (gw.pub) {
         ef_pub_stop(gw.pub, 2000);
-        ef_pub_free(gw.pub);
+        publisher_free(&gw);
     }
     generation_free(&gw.gen);
     if (gw.queue && (err = ef_queue_close(gw.queue)) != 0) {

@@ -31,6 +31,24 @@ static void device(struct ef_buf *b, const char *name, struct ef_dev_counters *c
     ef_buf_put(b, "}", 1);
 }
 
+/* Closes "dropped" and opens nothing: the caller closes this object. */
+static void sparkplug(struct ef_buf *b, const struct ef_sp_stats *s)
+{
+    ef_buf_puts(b, "},\"sparkplug\":{");
+    field(b, "bdseq", s->bdseq, true);
+    ef_buf_puts(b, s->host_online ? ",\"host_online\":true" : ",\"host_online\":false");
+    field(b, "nbirths", s->nbirths, false);
+    field(b, "dbirths", s->dbirths, false);
+    field(b, "ddeaths", s->ddeaths, false);
+    field(b, "rebirth_requests", s->rebirth_requests, false);
+    field(b, "historical", s->historical, false);
+    field(b, "dropped", s->dropped, false);
+    field(b, "unknown_metrics", s->unknown_metrics, false);
+    field(b, "dcmd_received", s->dcmd_received, false);
+    field(b, "dcmd_refused", s->dcmd_refused, false);
+    field(b, "bad_messages", s->bad_messages, false);
+}
+
 void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
 {
     const struct ef_queue_stats *q = &in->queue;
@@ -64,6 +82,8 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "memory_full", q->dropped_memory, false);
     field(b, "queue_refused", in->core.queue_errors, false);
     field(b, "stats_not_connected", in->pub.direct_dropped, false);
+    if (in->has_sparkplug)
+        sparkplug(b, &in->sparkplug);
     ef_buf_puts(b, "},\"devices\":{");
     for (size_t i = 0; i < in->ndevices; i++) {
         if (i)

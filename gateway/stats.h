@@ -10,6 +10,7 @@
 #include "gateway/north/json.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
+#include "gateway/sparkplug/sp_node.h"
 
 struct ef_stats_input {
     int64_t ts_ms;
@@ -17,6 +18,8 @@ struct ef_stats_input {
     struct ef_core_stats core;
     struct ef_queue_stats queue;
     struct ef_pub_stats pub;
+    bool has_sparkplug;
+    struct ef_sp_stats sparkplug;
     const struct ef_core *names;       /* device names by index */
     struct ef_dev_counters *devices;   /* by index */
     size_t ndevices;

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,6 +6,7 @@
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
 #include "gateway/north/json.h"
+#include "gateway/north/sparkplug.h"
 
 struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name)
 {
@@ -80,6 +82,21 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
     return nsend;
 }
 
+/* Sparkplug: the stored form of DDATA (by name; aliases and seq are added
+ * when it is sent, gateway/north/sparkplug.h). Returns like ef_queue_push,
+ * or -EMSGSIZE when it does not fit. */
+static int push_sparkplug(struct ef_core *c, struct core_dev *d, const struct ef_sample *smp,
+                          size_t n)
+{
+    struct ef_pbw w;
+    ef_pbw_init(&w, d->payload, CORE_PAYLOAD_MAX);
+    ef_sp_payload_ddata_stored(&w, smp->ts_ms, smp->readings, n, d->include, d->serial);
+    if (!ef_pbw_ok(&w))
+        return -EMSGSIZE;
+    return ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, d->payload, w.len,
+                         c->cfg->mqtt.telemetry_qos, false, smp->ts_ms);
+}
+
 static void core_on_sample(void *ctx, const struct ef_sample *smp)
 {
     struct ef_core *c = ctx;
@@ -96,7 +113,12 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
     int rc = 0;
     struct ef_buf b;
     ef_buf_init(&b, d->payload, CORE_PAYLOAD_MAX);
-    if (nsend > 0) {
+    if (c->sp) {
+        /* Every value, sent or not, is the device's current state for DBIRTH. */
+        ef_sp_node_sample(c->sp, smp->source_index, smp);
+        if (nsend > 0)
+            rc = push_sparkplug(c, d, smp, n);
+    } else if (nsend > 0) {
         ef_payload_telemetry(&b, smp->ts_ms, smp->readings, n, d->include);
         rc = ef_buf_ok(&b) ? ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, b.data,
                                            b.len, c->cfg->mqtt.telemetry_qos, false, smp->ts_ms)
@@ -113,7 +135,7 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
     } else {
         atomic_fetch_add_explicit(&c->queue_errors, 1, memory_order_relaxed);
         ef_warn("%s: telemetry message not queued (%s)", d->name,
-                ef_buf_ok(&b) ? "queue error" : "payload too large");
+                rc == -EMSGSIZE || !ef_buf_ok(&b) ? "payload too large" : "queue error");
     }
 }
 
@@ -153,9 +175,11 @@ struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q, boo
     for (size_t i = 0; i < cfg->ndevices; i++)
         rc |= dev_init(c, &c->devs[i], cfg->devices[i].name, cfg->devices[i].heartbeat_s,
                        cfg->devices[i].offline_after);
-    for (size_t i = 0; i < cfg->nserials; i++)
+    for (size_t i = 0; i < cfg->nserials; i++) {
         rc |= dev_init(c, &c->devs[cfg->ndevices + i], cfg->serials[i].name,
                        cfg->serials[i].heartbeat_s, cfg->serials[i].offline_after);
+        c->devs[cfg->ndevices + i].serial = true;
+    }
     c->sink.sample = core_on_sample;
     c->sink.poll_result = ef_core_on_poll;
     c->sink.ctx = c;
@@ -180,6 +204,14 @@ void ef_core_free(struct ef_core *c)
     pthread_mutex_destroy(&c->store_lock);
     free(c->devs);
     free(c);
+}
+
+void ef_core_set_sparkplug(struct ef_core *c, struct ef_sp_node *sp)
+{
+    c->sp = sp;
+    for (size_t i = 0; sp && i < c->ndevs; i++)
+        snprintf(c->devs[i].topic_telemetry, sizeof c->devs[i].topic_telemetry, "%s",
+                 ef_sp_node_ddata_topic(sp, i));
 }
 
 const struct ef_sink *ef_core_sink(struct ef_core *c) { return &c->sink; }

@@ -13,6 +13,7 @@
 #include "gateway/queue/queue.h"
 
 struct ef_core;
+struct ef_sp_node;
 
 struct ef_core_stats {
     uint64_t samples;       /* samples received */
@@ -31,6 +32,11 @@ struct ef_core_stats {
  * Returns NULL on allocation failure. */
 struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q, bool reload);
 void ef_core_free(struct ef_core *c);
+
+/* Telemetry goes out as Sparkplug B DDATA through SP (which must outlive
+ * the core) instead of JSON on P/G/telemetry/D. Call before the sources
+ * start. */
+void ef_core_set_sparkplug(struct ef_core *c, struct ef_sp_node *sp);
 
 /* The sink to give every source. Valid while the core lives. */
 const struct ef_sink *ef_core_sink(struct ef_core *c);

@@ -64,6 +64,8 @@ void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
         else
             ef_info("device %s answers again", d->name);
         push_alarm(c, d->topic_alarm, b.data, b.len, ts_ms);
+        if (c->sp) /* Sparkplug: DDEATH now, DBIRTH when it answers again */
+            ef_sp_node_device_online(c->sp, index, change < 0);
     }
     pthread_mutex_unlock(&d->lock);
     if (change)

@@ -8,6 +8,7 @@
 
 #include "gateway/core/alarm.h"
 #include "gateway/core/core.h"
+#include "gateway/sparkplug/sp_node.h"
 
 #define CORE_MAX_READINGS 1024 /* per sample */
 #define CORE_PAYLOAD_MAX 65536
@@ -32,6 +33,7 @@ struct core_dev {
     struct ef_offline_state offline;
     struct slot *slots; /* grows for serial sensors that report new names */
     size_t nslots, capslots;
+    bool serial;   /* a serial sensor (Sparkplug: its values are Doubles) */
     char *payload; /* CORE_PAYLOAD_MAX bytes, used under lock */
     bool *include;
 };
@@ -40,6 +42,7 @@ struct ef_core {
     const struct ef_config *cfg;
     struct ef_queue *q;
     struct ef_sink sink;
+    struct ef_sp_node *sp; /* Sparkplug B telemetry instead of JSON, or NULL */
     struct core_dev *devs;
     size_t ndevs;
     pthread_mutex_t store_lock; /* serialises the alarm state file */

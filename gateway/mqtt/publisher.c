@@ -62,6 +62,9 @@ struct ef_publisher {
 
     char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     atomic_int_fast64_t alive_ms;
+    bool has_session;
+    struct ef_pub_session session; /* see publisher.h; set before the thread starts */
+    bool session_wait;             /* the session holds the queue: wait for an event */
 };
 
 /* Wakes the publisher thread, whichever of its two waits it is in: on the
@@ -83,7 +86,7 @@ static void wait_for_work(struct ef_publisher *p)
     int64_t now = ef_mono_ms();
     pthread_mutex_lock(&p->lock);
     bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
-                now >= p->pause_until && !p->lost && !p->need_birth;
+                now >= p->pause_until && !p->lost && !p->need_birth && !p->session_wait;
     if (!room && !p->lost && !p->need_birth && !p->fail.pending && !atomic_load(&p->stop)) {
         int64_t ms = 100;
         if (p->pause_until > now && p->pause_until - now < ms)
@@ -240,6 +243,13 @@ static int on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
 {
     struct ef_publisher *p = ctx;
     (void)len;
+    if (p->has_session && p->session.arrived(p->session.ctx, topic, m->payload,
+                                             (size_t)m->payloadlen, m->retained)) {
+        pthread_mutex_lock(&p->lock);
+        p->session_wait = false;
+        pthread_mutex_unlock(&p->lock);
+        wake(p);
+    }
     p->paho->freeMessage(&m);
     p->paho->free(topic);
     return 1;
@@ -273,6 +283,16 @@ static int start_connect(struct ef_publisher *p)
 {
     MQTTAsync_connectOptions co;
     ef_mqtt_fill_connect(&p->opts, &co, p->status_topic);
+    if (p->has_session) { /* the session's will (Sparkplug: NDEATH) replaces "offline" */
+        struct ef_pub_msg w;
+        p->session.will(p->session.ctx, &w);
+        p->opts.will.topicName = w.topic;
+        p->opts.will.message = NULL;
+        p->opts.will.payload.data = w.payload;
+        p->opts.will.payload.len = (int)w.len;
+        p->opts.will.qos = w.qos;
+        p->opts.will.retained = w.retain;
+    }
     co.context = p;
     if (p->mqtt.version == 5) {
         co.onSuccess5 = on_connect5;
@@ -287,6 +307,16 @@ static int start_connect(struct ef_publisher *p)
 
 static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
 {
+    struct ef_pub_msg out = {m->topic, m->payload, m->payload_len, m->qos, m->retain};
+    int prep = p->has_session ? p->session.prepare(p->session.ctx, m, &out) : EF_PUB_PREPARE_SEND;
+    if (prep == EF_PUB_PREPARE_LATER) {
+        ef_queue_nack(p->q, m);
+        return -1;
+    }
+    if (prep == EF_PUB_PREPARE_SKIP) {
+        ef_queue_ack(p->q, m);
+        return 0;
+    }
     pthread_mutex_lock(&p->lock);
     /* Never reuse a live ticket: its message would be forgotten, neither
      * acknowledged nor given back (at most EF_PUB_WINDOW are live). */
@@ -302,10 +332,10 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
     pthread_mutex_unlock(&p->lock);
 
     MQTTAsync_message msg = MQTTAsync_message_initializer;
-    msg.payload = (void *)m->payload;
-    msg.payloadlen = (int)m->payload_len;
-    msg.qos = m->qos;
-    msg.retained = m->retain;
+    msg.payload = (void *)out.payload;
+    msg.payloadlen = (int)out.len;
+    msg.qos = out.qos;
+    msg.retained = out.retain;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.context = t;
     if (p->mqtt.version == 5) {
@@ -315,7 +345,7 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m)
         ro.onSuccess = on_sent;
         ro.onFailure = on_send_failed;
     }
-    int rc = p->paho->sendMessage(p->client, m->topic, &msg, &ro);
+    int rc = p->paho->sendMessage(p->client, out.topic, &msg, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
         ef_debug("send refused by paho (%d): message kept in the queue", rc);
         settle(t, false);
@@ -392,6 +422,42 @@ static bool acks_stalled(struct ef_publisher *p, int64_t now)
     return stalled;
 }
 
+/* The session's messages that go before the queue (births, deaths).
+ * Returns true when queue messages may go now. */
+static bool session_control(struct ef_publisher *p)
+{
+    for (int i = 0; p->has_session && i < 1000; i++) {
+        struct ef_pub_msg out;
+        int rc = p->session.control(p->session.ctx, &out);
+        if (rc == EF_PUB_CONTROL_READY)
+            return true;
+        if (rc == EF_PUB_CONTROL_WAIT) {
+            pthread_mutex_lock(&p->lock);
+            p->session_wait = true;
+            pthread_mutex_unlock(&p->lock);
+            return false;
+        }
+        if (rc == EF_PUB_CONTROL_DISCONNECT) {
+            MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
+            dopt.timeout = 0;
+            p->paho->disconnect(p->client, &dopt);
+            on_connection_lost(p, "the session ended it");
+            return false;
+        }
+        MQTTAsync_message msg = MQTTAsync_message_initializer;
+        msg.payload = (void *)out.payload;
+        msg.payloadlen = (int)out.len;
+        msg.qos = out.qos;
+        msg.retained = out.retain;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        if (p->paho->sendMessage(p->client, out.topic, &msg, &ro) != MQTTASYNC_SUCCESS) {
+            ef_warn("mqtt: %s refused by paho", out.topic);
+            return false;
+        }
+    }
+    return !p->has_session;
+}
+
 static void pump(struct ef_publisher *p)
 {
     for (;;) {
@@ -399,7 +465,7 @@ static void pump(struct ef_publisher *p)
         bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
                     ef_mono_ms() >= p->pause_until;
         pthread_mutex_unlock(&p->lock);
-        if (!room || atomic_load(&p->stop))
+        if (!room || atomic_load(&p->stop) || !session_control(p))
             return;
         struct ef_qmsg *m;
         if (ef_queue_take(p->q, &m) != 0)
@@ -407,6 +473,25 @@ static void pump(struct ef_publisher *p)
         if (send_one(p, m) != 0)
             return;
     }
+}
+
+/* After CONNACK: the session's subscriptions, then its state machine starts. */
+static void session_up(struct ef_publisher *p)
+{
+    if (!p->has_session)
+        return;
+    const char *topics[8];
+    size_t n = p->session.topics(p->session.ctx, topics, 8);
+    for (size_t i = 0; i < n; i++) {
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        int rc = p->paho->subscribe(p->client, topics[i], 1, &ro);
+        if (rc != MQTTASYNC_SUCCESS)
+            ef_warn("mqtt: cannot subscribe to %s (paho error %d)", topics[i], rc);
+    }
+    p->session.link(p->session.ctx, true);
+    pthread_mutex_lock(&p->lock);
+    p->session_wait = false;
+    pthread_mutex_unlock(&p->lock);
 }
 
 static void *pub_thread(void *arg)
@@ -428,6 +513,8 @@ static void *pub_thread(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         if (lost) {
+            if (p->has_session)
+                p->session.link(p->session.ctx, false);
             reclaim(p);
             next_attempt = now + backoff_ms(attempt++);
         }
@@ -447,6 +534,7 @@ static void *pub_thread(void *arg)
              * for `ready`), so whatever is still live belongs to the old one. */
             attempt = 0;
             reclaim(p);
+            session_up(p);
             int rc = send_status(p, "online", false);
             pthread_mutex_lock(&p->lock);
             if (rc == MQTTASYNC_SUCCESS)
@@ -524,6 +612,12 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     return p;
 }
 
+void ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_session *s)
+{
+    p->session = *s;
+    p->has_session = true;
+}
+
 int ef_pub_start(struct ef_publisher *p)
 {
     atomic_store(&p->alive_ms, ef_mono_ms());
@@ -559,6 +653,20 @@ void ef_pub_stop(struct ef_publisher *p, int timeout_ms)
     bool up = p->state == ST_UP;
     p->state = ST_CLOSING;
     pthread_mutex_unlock(&p->lock);
+    if (up && p->has_session) { /* Sparkplug: NDEATH before an intentional disconnect */
+        struct ef_pub_msg d;
+        p->session.death(p->session.ctx, &d);
+        MQTTAsync_message msg = MQTTAsync_message_initializer;
+        msg.payload = (void *)d.payload;
+        msg.payloadlen = (int)d.len;
+        msg.qos = d.qos;
+        msg.retained = d.retain;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        if (p->paho->sendMessage(p->client, d.topic, &msg, &ro) == MQTTASYNC_SUCCESS)
+            p->paho->waitForCompletion(p->client, ro.token, 2000);
+    }
+    if (p->has_session)
+        p->session.link(p->session.ctx, false);
     if (up) {
         send_status(p, "offline", true);
         MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;

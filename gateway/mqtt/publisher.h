@@ -22,6 +22,39 @@
 
 struct ef_publisher;
 
+/* A message of the session below, outside the queue. */
+struct ef_pub_msg {
+    const char *topic;
+    const void *payload;
+    size_t len;
+    int qos;
+    bool retain;
+};
+
+#define EF_PUB_CONTROL_SEND 1         /* send OUT (outside the queue), then ask again */
+#define EF_PUB_CONTROL_READY 0        /* queue messages may go */
+#define EF_PUB_CONTROL_WAIT (-1)      /* hold the queue until an event (arrived() true) */
+#define EF_PUB_CONTROL_DISCONNECT (-2) /* drop the connection and reconnect */
+#define EF_PUB_PREPARE_SEND 1         /* send OUT in place of the queue message */
+#define EF_PUB_PREPARE_SKIP 0         /* do not send it: acknowledge it to the queue */
+#define EF_PUB_PREPARE_LATER (-1)     /* give it back: control messages first */
+
+/* A session protocol layered on the connection (Sparkplug B: its will,
+ * births and sequence numbers). Called on the publisher thread, except
+ * ARRIVED, which runs on paho's (short, no paho calls). Messages returned
+ * stay valid until the next call of the same hook. */
+struct ef_pub_session {
+    void *ctx;
+    void (*will)(void *ctx, struct ef_pub_msg *will); /* before each CONNECT */
+    void (*death)(void *ctx, struct ef_pub_msg *out); /* graceful stop, before DISCONNECT */
+    size_t (*topics)(void *ctx, const char **topics, size_t max); /* QoS 1, after CONNACK */
+    void (*link)(void *ctx, bool up);
+    bool (*arrived)(void *ctx, const char *topic, const void *payload, size_t len,
+                    bool retained); /* true: wake the publisher */
+    int (*control)(void *ctx, struct ef_pub_msg *out);                      /* EF_PUB_CONTROL_* */
+    int (*prepare)(void *ctx, const struct ef_qmsg *m, struct ef_pub_msg *out); /* EF_PUB_PREPARE_* */
+};
+
 struct ef_pub_stats {
     uint64_t connects;          /* successful connections */
     uint64_t connect_failures;  /* refused or failed attempts */
@@ -35,6 +68,10 @@ struct ef_pub_stats {
 /* CFG and Q must outlive the publisher. Returns NULL (logged) if paho
  * refuses the client (e.g. a malformed uri). */
 struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q);
+
+/* Layers session S (copied; its ctx must outlive the publisher) on the
+ * connection. Call before ef_pub_start. */
+void ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_session *s);
 
 /* Starts the connect-and-drain thread. Returns 0 or -1. */
 int ef_pub_start(struct ef_publisher *p);

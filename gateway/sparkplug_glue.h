@@ -1,0 +1,13 @@
+/* The Sparkplug B node (gateway/sparkplug/) as the publisher's session
+ * (gateway/mqtt/publisher.h): the two rooms do not know each other; this
+ * file translates between them. */
+#ifndef EF_SPARKPLUG_GLUE_H
+#define EF_SPARKPLUG_GLUE_H
+
+#include "gateway/mqtt/publisher.h"
+#include "gateway/sparkplug/sp_node.h"
+
+/* The session hooks of node N (which must outlive the publisher). */
+void ef_sparkplug_session(struct ef_sp_node *n, struct ef_pub_session *out);
+
+#endif
