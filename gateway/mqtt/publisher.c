@@ -422,6 +422,22 @@ static bool acks_stalled(struct ef_publisher *p, int64_t now)
     return stalled;
 }
 
+/* The session's death message, before a DISCONNECT of our own (which
+ * makes the broker discard the will). Waits up to 2 s for it. */
+static void send_death(struct ef_publisher *p)
+{
+    struct ef_pub_msg d;
+    p->session.death(p->session.ctx, &d);
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = (void *)d.payload;
+    msg.payloadlen = (int)d.len;
+    msg.qos = d.qos;
+    msg.retained = d.retain;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    if (p->paho->sendMessage(p->client, d.topic, &msg, &ro) == MQTTASYNC_SUCCESS)
+        p->paho->waitForCompletion(p->client, ro.token, 2000);
+}
+
 /* The session's messages that go before the queue (births, deaths).
  * Returns true when queue messages may go now. */
 static bool session_control(struct ef_publisher *p)
@@ -438,8 +454,10 @@ static bool session_control(struct ef_publisher *p)
             return false;
         }
         if (rc == EF_PUB_CONTROL_DISCONNECT) {
+            /* Intentional: the session's death first (a DISCONNECT discards the will). */
+            send_death(p);
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
-            dopt.timeout = 0;
+            dopt.timeout = 1000;
             p->paho->disconnect(p->client, &dopt);
             on_connection_lost(p, "the session ended it");
             return false;
@@ -653,18 +671,8 @@ void ef_pub_stop(struct ef_publisher *p, int timeout_ms)
     bool up = p->state == ST_UP;
     p->state = ST_CLOSING;
     pthread_mutex_unlock(&p->lock);
-    if (up && p->has_session) { /* Sparkplug: NDEATH before an intentional disconnect */
-        struct ef_pub_msg d;
-        p->session.death(p->session.ctx, &d);
-        MQTTAsync_message msg = MQTTAsync_message_initializer;
-        msg.payload = (void *)d.payload;
-        msg.payloadlen = (int)d.len;
-        msg.qos = d.qos;
-        msg.retained = d.retain;
-        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-        if (p->paho->sendMessage(p->client, d.topic, &msg, &ro) == MQTTASYNC_SUCCESS)
-            p->paho->waitForCompletion(p->client, ro.token, 2000);
-    }
+    if (up && p->has_session)
+        send_death(p); /* Sparkplug: NDEATH before an intentional disconnect */
     if (p->has_session)
         p->session.link(p->session.ctx, false);
     if (up) {
