@@ -1,0 +1,92 @@
+/* The session a dialect layers on the connection (Sparkplug B: NDEATH as
+ * the will, NBIRTH and DBIRTH before any data, seq and aliases per
+ * message). The publisher only calls its hooks (publisher.h): it knows
+ * nothing of the dialect. */
+#include "common/log.h"
+#include "gateway/mqtt/publisher_priv.h"
+
+void ef_pub_session_will(struct ef_publisher *p)
+{
+    if (!p->has_session)
+        return;
+    struct ef_pub_msg w;
+    p->session.will(p->session.ctx, &w);
+    p->opts.will.topicName = w.topic;
+    p->opts.will.message = NULL;
+    p->opts.will.payload.data = w.payload;
+    p->opts.will.payload.len = (int)w.len;
+    p->opts.will.qos = w.qos;
+    p->opts.will.retained = w.retain;
+}
+
+void ef_pub_session_up(struct ef_publisher *p)
+{
+    if (!p->has_session)
+        return;
+    const char *topics[8];
+    size_t n = p->session.topics(p->session.ctx, topics, 8);
+    for (size_t i = 0; i < n; i++) {
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        int rc = p->paho->subscribe(p->client, topics[i], 1, &ro);
+        if (rc != MQTTASYNC_SUCCESS)
+            ef_warn("mqtt: cannot subscribe to %s (paho error %d)", topics[i], rc);
+    }
+    p->session.link(p->session.ctx, true);
+    pthread_mutex_lock(&p->lock);
+    p->session_wait = false;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int send_plain(struct ef_publisher *p, const struct ef_pub_msg *m, MQTTAsync_responseOptions *ro)
+{
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = (void *)m->payload;
+    msg.payloadlen = (int)m->len;
+    msg.qos = m->qos;
+    msg.retained = m->retain;
+    return p->paho->sendMessage(p->client, m->topic, &msg, ro);
+}
+
+void ef_pub_session_death(struct ef_publisher *p)
+{
+    if (!p->has_session)
+        return;
+    /* A DISCONNECT of our own makes the broker discard the will. */
+    struct ef_pub_msg d;
+    p->session.death(p->session.ctx, &d);
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    if (send_plain(p, &d, &ro) == MQTTASYNC_SUCCESS)
+        p->paho->waitForCompletion(p->client, ro.token, 2000);
+}
+
+bool ef_pub_session_control(struct ef_publisher *p)
+{
+    for (int i = 0; p->has_session && i < 1000; i++) {
+        struct ef_pub_msg out;
+        int rc = p->session.control(p->session.ctx, &out);
+        if (rc == EF_PUB_CONTROL_READY)
+            return true;
+        if (rc == EF_PUB_CONTROL_WAIT) {
+            pthread_mutex_lock(&p->lock);
+            p->session_wait = true;
+            pthread_mutex_unlock(&p->lock);
+            return false;
+        }
+        if (rc == EF_PUB_CONTROL_DISCONNECT) {
+            ef_pub_session_death(p);
+            MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
+            dopt.timeout = 1000;
+            p->paho->disconnect(p->client, &dopt);
+            ef_pub_lost(p, "the session ended it", false);
+            return false;
+        }
+        /* Births and deaths: QoS 0 outside the window, in call order, so
+         * their seq and the data's stay in the order paho writes them. */
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        if (send_plain(p, &out, &ro) != MQTTASYNC_SUCCESS) {
+            ef_warn("mqtt: %s refused by paho", out.topic);
+            return false;
+        }
+    }
+    return !p->has_session;
+}
