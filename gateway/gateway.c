@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/clock.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
@@ -17,6 +18,7 @@
 #include "gateway/service.h"
 #include "gateway/sparkplug/sp_node.h"
 #include "gateway/sparkplug_glue.h"
+#include "gateway/statedir.h"
 #include "gateway/stats.h"
 
 #define STATS_PAYLOAD_MAX 65536
@@ -44,21 +46,6 @@ struct gateway {
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
 };
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[EF_STR_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void generation_stop(struct generation *g)
 {
@@ -156,10 +143,10 @@ static bool publisher_new(struct gateway *gw, const struct ef_config *cfg)
     if (cfg->sparkplug.enabled && !(gw->sp = ef_sp_node_new(cfg)))
         return false;
     gw->pub = ef_pub_new(cfg, gw->queue);
-    if (gw->pub && gw->sp) {
-        struct ef_pub_session s;
-        ef_sparkplug_session(gw->sp, &s);
-        ef_pub_set_session(gw->pub, &s);
+    if (gw->pub && gw->sp && ef_sparkplug_attach(gw->sp, gw->pub) != 0) {
+        ef_err("sparkplug: cannot subscribe to its topics");
+        ef_pub_free(gw->pub);
+        gw->pub = NULL;
     }
     if (!gw->pub) {
         ef_sp_node_free(gw->sp);
@@ -235,6 +222,9 @@ static void reload(struct gateway *gw)
     if (strcmp(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir) != 0 ||
         memcmp(&cfg->queue, &gw->gen.cfg->queue, sizeof cfg->queue) != 0)
         ef_warn("reload: [queue] and state_dir changes take effect at the next restart");
+    /* The lock and the queue stay where they are, and so must the alarm
+     * state file: a new state_dir may be another gateway's. */
+    memcpy(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir, sizeof cfg->gateway.state_dir);
     bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
     generation_stop(&gw->gen);
     if (gw->gen.core) {
@@ -319,15 +309,14 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     gw.stats_buf = malloc(STATS_PAYLOAD_MAX);
     snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    int err;
+    int err, lock = -1;
     if (!gw.stats_buf) {
         ef_err("out of memory");
         ef_config_free(cfg);
-    } else if (mkdir_p(cfg->gateway.state_dir) != 0) {
-        ef_err("cannot create state_dir %s: %s", cfg->gateway.state_dir, strerror(errno));
+    } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) < 0) {
         ef_config_free(cfg);
     } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {
-        ef_err("cannot open the queue in %s: %s", qdir, strerror(-err));
+        ef_err("cannot open the queue in %s: %s", qdir, ef_file_strerror(err));
         ef_config_free(cfg);
     } else if (!publisher_new(&gw, cfg)) {
         ef_config_free(cfg);
@@ -353,5 +342,6 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_statedir_unlock(lock);
     return rc;
 }

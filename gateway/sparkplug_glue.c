@@ -1,5 +1,7 @@
 #include "gateway/sparkplug_glue.h"
 
+#include "common/log.h"
+
 static void to_pub(struct ef_pub_msg *o, const struct ef_sp_out *s)
 {
     *o = (struct ef_pub_msg){s->topic, s->payload, s->len, s->qos, s->retain};
@@ -19,13 +21,16 @@ static void death(void *ctx, struct ef_pub_msg *out)
     to_pub(out, &s);
 }
 
-static size_t topics(void *ctx, const char **t, size_t max) { return ef_sp_node_topics(ctx, t, max); }
-
 static void link_changed(void *ctx, bool up) { ef_sp_node_link(ctx, up); }
 
-static bool arrived(void *ctx, const char *topic, const void *payload, size_t len, bool retained)
+/* STATE, NCMD, DCMD, handed over on the publisher thread. */
+static void arrived(void *ctx, const struct ef_pub_inbound *m)
 {
-    return ef_sp_node_arrived(ctx, topic, payload, len, retained);
+    if (m->oversize) {
+        ef_warn("sparkplug: %zu-byte message on %s is too large: ignored", m->len, m->topic);
+        return;
+    }
+    ef_sp_node_arrived(ctx, m->topic, m->payload, m->len, m->retained);
 }
 
 static int control(void *ctx, struct ef_pub_msg *out)
@@ -51,14 +56,25 @@ static int prepare(void *ctx, const struct ef_qmsg *m, struct ef_pub_msg *out)
                                     : EF_PUB_PREPARE_LATER;
 }
 
+int ef_sparkplug_attach(struct ef_sp_node *n, struct ef_publisher *p)
+{
+    struct ef_pub_session s;
+    ef_sparkplug_session(n, &s);
+    ef_pub_set_session(p, &s);
+    const char *topics[4];
+    size_t k = ef_sp_node_topics(n, topics, 4);
+    for (size_t i = 0; i < k; i++)
+        if (ef_pub_subscribe(p, topics[i], 1, arrived, n) != 0)
+            return -1;
+    return 0;
+}
+
 void ef_sparkplug_session(struct ef_sp_node *n, struct ef_pub_session *out)
 {
     *out = (struct ef_pub_session){.ctx = n,
                                    .will = will,
                                    .death = death,
-                                   .topics = topics,
                                    .link = link_changed,
-                                   .arrived = arrived,
                                    .control = control,
                                    .prepare = prepare};
 }

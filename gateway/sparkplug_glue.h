@@ -10,4 +10,8 @@
 /* The session hooks of node N (which must outlive the publisher). */
 void ef_sparkplug_session(struct ef_sp_node *n, struct ef_pub_session *out);
 
+/* Layers node N on publisher P (before it starts): the hooks, and the
+ * subscriptions to STATE, NCMD and DCMD. Returns 0 or -1 (logged). */
+int ef_sparkplug_attach(struct ef_sp_node *n, struct ef_publisher *p);
+
 #endif

@@ -107,22 +107,6 @@ void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence)
     ef_pub_wake(p);
 }
 
-int ef_pub_on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
-{
-    struct ef_publisher *p = ctx;
-    (void)len;
-    if (p->has_session && p->session.arrived(p->session.ctx, topic, m->payload,
-                                             (size_t)m->payloadlen, m->retained)) {
-        pthread_mutex_lock(&p->lock);
-        p->session_wait = false;
-        pthread_mutex_unlock(&p->lock);
-        ef_pub_wake(p);
-    }
-    p->paho->freeMessage(&m);
-    p->paho->free(topic);
-    return 1;
-}
-
 int ef_pub_start_connect(struct ef_publisher *p)
 {
     MQTTAsync_connectOptions co;

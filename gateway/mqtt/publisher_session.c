@@ -21,23 +21,12 @@ void ef_pub_session_will(struct ef_publisher *p)
 
 void ef_pub_session_up(struct ef_publisher *p)
 {
-    if (!p->has_session)
-        return;
-    const char *topics[8];
-    size_t n = p->session.topics(p->session.ctx, topics, 8);
-    for (size_t i = 0; i < n; i++) {
-        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-        int rc = p->paho->subscribe(p->client, topics[i], 1, &ro);
-        if (rc != MQTTASYNC_SUCCESS)
-            ef_warn("mqtt: cannot subscribe to %s (paho error %d)", topics[i], rc);
-    }
-    p->session.link(p->session.ctx, true);
-    pthread_mutex_lock(&p->lock);
-    p->session_wait = false;
-    pthread_mutex_unlock(&p->lock);
+    if (p->has_session)
+        p->session.link(p->session.ctx, true);
 }
 
-static int send_plain(struct ef_publisher *p, const struct ef_pub_msg *m, MQTTAsync_responseOptions *ro)
+static int send_plain(struct ef_publisher *p, const struct ef_pub_msg *m,
+                      MQTTAsync_responseOptions *ro)
 {
     MQTTAsync_message msg = MQTTAsync_message_initializer;
     msg.payload = (void *)m->payload;
@@ -59,19 +48,25 @@ void ef_pub_session_death(struct ef_publisher *p)
         p->paho->waitForCompletion(p->client, ro.token, 2000);
 }
 
+static void set_wait(struct ef_publisher *p, bool wait)
+{
+    pthread_mutex_lock(&p->lock);
+    p->session_wait = wait;
+    pthread_mutex_unlock(&p->lock);
+}
+
 bool ef_pub_session_control(struct ef_publisher *p)
 {
     for (int i = 0; p->has_session && i < 1000; i++) {
         struct ef_pub_msg out;
         int rc = p->session.control(p->session.ctx, &out);
+        /* While the session waits (for its host), the thread sleeps on
+         * events rather than on the queue, which has messages. */
+        set_wait(p, rc == EF_PUB_CONTROL_WAIT);
         if (rc == EF_PUB_CONTROL_READY)
             return true;
-        if (rc == EF_PUB_CONTROL_WAIT) {
-            pthread_mutex_lock(&p->lock);
-            p->session_wait = true;
-            pthread_mutex_unlock(&p->lock);
+        if (rc == EF_PUB_CONTROL_WAIT)
             return false;
-        }
         if (rc == EF_PUB_CONTROL_DISCONNECT) {
             ef_pub_session_death(p);
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;

@@ -7,7 +7,7 @@
  * the publisher asks it, on its own thread, for the will, the messages to
  * send before the queue (births, deaths) and the wire form of each queued
  * DDATA (aliases, is_historical, seq), and hands it what arrives (STATE,
- * NCMD, DCMD, on paho's thread). One mutex, never held while calling out.
+ * NCMD, DCMD). One mutex, never held while calling out.
  *
  * Messages it returns (struct ef_sp_out) point into the node's buffers and
  * stay valid until the next call of the same function. */
@@ -95,7 +95,7 @@ int ef_sp_node_control(struct ef_sp_node *n, struct ef_sp_out *out);
 int ef_sp_node_prepare(struct ef_sp_node *n, const char *topic, const void *payload, size_t len,
                        int qos, bool retain, int64_t ts_ms, struct ef_sp_out *out);
 
-/* A message arrived (paho's thread). Returns true when the publisher
+/* A message arrived (the publisher thread). Returns true when the publisher
  * should wake up (a rebirth or a host state change). */
 bool ef_sp_node_arrived(struct ef_sp_node *n, const char *topic, const void *payload, size_t len,
                         bool retained);

@@ -1,6 +1,6 @@
-/* What reaches the node from the broker, on paho's thread: the primary
- * host's STATE, NCMD (rebirth) and DCMD (writes). Short and bounded: the
- * payloads are decoded in place and nothing is sent from here. */
+/* What reaches the node from the broker, handed over on the publisher
+ * thread: the primary host's STATE, NCMD (rebirth) and DCMD (writes).
+ * Short and bounded: payloads are decoded in place, nothing is sent here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
