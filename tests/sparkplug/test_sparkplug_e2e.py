@@ -205,7 +205,7 @@ def device_loss_publishes_ddeath_and_its_return_a_new_dbirth(tmp, cleanup):
 
 @T.case
 def dcmd_by_alias_and_by_name_is_mapped_to_its_point_and_refused_until_writes_exist(tmp, cleanup):
-    broker, _, sub, gw, _ = setup(tmp, cleanup, ini_kw={})
+    broker, _, sub, gw, _ = setup(tmp, cleanup)
     gw.start(); cleanup(gw.stop)
     ddata(sub)
     db = sub.all(DEV.format("DBIRTH"))[0]
@@ -290,15 +290,15 @@ def historical_data_after_an_outage_follows_the_births_with_its_own_timestamps(t
 @T.case
 def check_prints_the_sparkplug_topics_aliases_and_datatypes(tmp, cleanup):
     ini = tmp.file("c.ini", sp.ini(tmp, 1883, sp.modbus_body(1502)))
-    r = ef.run_edgeferry(["--check", "-c", ini])
-    assert r.returncode == 0, r.stderr
-    assert "sparkplug: group g, edge node n1, primary host (none)" in r.stdout, r.stdout
-    assert "alias 2 n UInt16, alias 3 i16 Int16" in r.stdout, r.stdout
-    assert "spBv1.0/g/{DBIRTH,DDEATH,DDATA,DCMD}/n1/d" in r.stdout, r.stdout
+    rc, out, err = ef.run_edgeferry(["--check", "-c", ini])
+    assert rc == 0, err
+    assert "sparkplug: group g, edge node n1, primary host (none)" in out, out
+    assert "alias 2 n UInt16, alias 3 i16 Int16" in out, out
+    assert "spBv1.0/g/{DBIRTH,DDEATH,DDATA,DCMD}/n1/d" in out, out
     bad = tmp.file("bad.ini", sp.ini(tmp, 1883, sp.modbus_body(1502)).replace("group_id = g\n", ""))
-    r = ef.run_edgeferry(["--check", "-c", bad])
-    assert r.returncode == 2 and "group_id is required when Sparkplug is enabled" in r.stderr, r.stderr
+    rc, out, err = ef.run_edgeferry(["--check", "-c", bad])
+    assert rc == 2 and "group_id is required when Sparkplug is enabled" in err, err
 
 
 if __name__ == "__main__":
-    T.run()
+    sys.exit(T.run())
