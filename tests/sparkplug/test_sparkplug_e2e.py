@@ -273,7 +273,11 @@ def historical_data_after_an_outage_follows_the_births_with_its_own_timestamps(t
     nb2 = sub.all(NODE.format("NBIRTH"))[-1]
     node = sub.node_msgs()
     i = node.index(nb2)
-    ddata(sub, len(sub.all(DEV.format("DDATA"))) + 5)
+
+    def live_after():
+        return [m for m in sub.node_msgs()[i:] if m["topic"] == DEV.format("DDATA")
+                and not any(x.get("isHistorical") for x in m["raw"]["metrics"])]
+    sub.wait(lambda: len(live_after()) >= 2, 30, what="live DDATA after the backlog")
     after = [m for m in sub.node_msgs()[i:] if "DEATH" not in m["topic"]]
     assert after[0]["topic"] == NODE.format("NBIRTH") and after[1]["topic"] == DEV.format("DBIRTH")
     data = [m for m in after if m["topic"] == DEV.format("DDATA")]
