@@ -40,12 +40,12 @@ struct slot *ef_core_slot_stable(struct core_dev *d, size_t hint, const char *na
 }
 
 /* Report by exception: a reading goes out when it has no deadband, was
- * never sent, moved by at least its deadband since it was last sent, or its
- * heartbeat is due. */
+ * never sent, moved by at least its deadband since it was last sent, its
+ * heartbeat is due, or it is forced (a write's read-back). */
 static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t ts, int heartbeat_s)
 {
     double db = r->point ? r->point->deadband : 0;
-    if (db <= 0 || s == NULL || s->last_sent_ms == 0)
+    if (r->forced || db <= 0 || s == NULL || s->last_sent_ms == 0)
         return true;
     if (heartbeat_s > 0 && ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
         return true; /* heartbeat_s = 0: never forced */
