@@ -1,7 +1,7 @@
 /* Writes through the bus thread (drivers/source.h write op) against the real
  * simulator, which records every write it receives: each function code and
  * its read-back (TCP and RTU on a pty), exceptions, a timeout that is never
- * sent twice, expiry and a full queue on a busy bus, immediate refusals of
+ * sent twice, a reply from another unit refused, expiry and a full queue on a busy bus, immediate refusals of
  * an offline device and a disconnected bus, a write overtaking the rest of a
  * poll in progress, and every accepted write answered once on stop.
  * Usage: test_modbus_bus_write SCENARIO SIM_PATH. */
@@ -323,6 +323,29 @@ static void tcp_exception(void)
     child_stop(&sim);
 }
 
+/* A write acknowledged by another unit (a TCP-to-RTU gateway mixing up its
+ * devices) is not taken as done: the reply's unit id is checked as for
+ * reads, and the write is not sent again. */
+static void tcp_wrong_unit(void)
+{
+    struct rig g = {0};
+    struct child sim;
+    const char *args[] = {"--tcp", "0", "--reply-unit", "5", NULL};
+    one_device(&g, &sim, args, 300, LONG_MS);
+    CHECK(rec_wait_polls(&g.r, 0, 1)); /* one failed poll: not offline yet */
+    struct slot s = {0};
+    struct ef_write_req w = req(0, EF_WRITE_FC_REGISTER, 300, pt(&g, 0, "r300"), &s);
+    w.regs[0] = 5;
+    if (write_wait(g.src, w)) {
+        CHECK_EQ_U(s.r.status, EF_WRITE_FAILED);
+        CHECK(strstr(s.r.error, "bad reply") && strstr(s.r.error, "may or may not"));
+    }
+    char lines[4][160];
+    CHECK_EQ_U(sim_writes(lines, 4), 1);
+    rig_end(&g);
+    child_stop(&sim);
+}
+
 /* Not answered: reported as uncertain, never sent again, although the bus
  * retries reads twice and keeps polling. */
 static void tcp_timeout(void)
@@ -564,6 +587,8 @@ int main(int argc, char **argv)
         rtu_fcs();
     else if (!strcmp(sc, "exception"))
         tcp_exception();
+    else if (!strcmp(sc, "wrong_unit"))
+        tcp_wrong_unit();
     else if (!strcmp(sc, "timeout"))
         tcp_timeout();
     else if (!strcmp(sc, "expiry_and_full"))
