@@ -139,8 +139,20 @@ void ef_core_save_alarms(struct ef_core *c)
     size_t len = format_states(c, &text);
     /* Never through a symlink or over a foreign file (common/file.h). */
     int rc = text ? ef_file_replace(c->store_path, text, len) : -ENOMEM;
-    if (rc < 0)
-        ef_err("cannot save alarm states to %s: %s", c->store_path, ef_file_strerror(rc));
+    /* Logged once per change of outcome, not once per alarm change: a full
+     * or failing disk must not flood the journal (the queue's disk errors
+     * are logged the same way). */
+    if (rc < 0) {
+        c->save_failed++;
+        if (rc != c->save_err)
+            ef_err("cannot save alarm states to %s: %s", c->store_path, ef_file_strerror(rc));
+        c->save_err = rc;
+    } else if (c->save_err) {
+        ef_info("alarm states saved to %s again, after %llu failed save%s", c->store_path,
+                (unsigned long long)c->save_failed, c->save_failed == 1 ? "" : "s");
+        c->save_err = 0;
+        c->save_failed = 0;
+    }
     free(text);
     pthread_mutex_unlock(&c->store_lock);
 }
