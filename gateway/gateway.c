@@ -12,6 +12,7 @@
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
 #include "gateway/core/core.h"
+#include "gateway/discovery.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
@@ -40,6 +41,7 @@ struct gateway {
     int64_t started_mono;
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
+    struct ef_ha_set ha; /* discovery messages handed to the publisher */
 };
 
 static int mkdir_p(const char *dir)
@@ -206,6 +208,8 @@ static void reload(struct gateway *gw)
     }
     struct dev_carry carry;
     carry_take(&carry, &gw->gen);
+    size_t navail = 0;
+    char **avail = gw->gen.core ? ef_core_availability_topics(gw->gen.core, &navail) : NULL;
     if (new_mqtt) {
         ef_info("reload: [mqtt] changed, reconnecting");
         ef_pub_stop(gw->pub, 2000);
@@ -222,6 +226,11 @@ static void reload(struct gateway *gw)
     if (generation_start(&gw->gen, cfg, gw->queue, true) != 0)
         ef_err("reload: some sources could not be started");
     carry_give(&carry, &gw->gen);
+    if (gw->gen.core)
+        ef_core_retire_availability(gw->gen.core, avail, navail);
+    ef_core_topics_free(avail, navail);
+    if (gw->pub)
+        ef_discovery_update(&gw->ha, cfg, gw->pub);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -291,7 +300,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         ef_config_free(cfg);
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 || ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 ||
+               ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 || ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
@@ -312,5 +322,6 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_ha_set_free(&gw.ha);
     return rc;
 }

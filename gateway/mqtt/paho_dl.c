@@ -13,6 +13,7 @@
     X(setCallbacks, MQTTAsync_setCallbacks)                                                       \
     X(connect, MQTTAsync_connect)                                                                 \
     X(sendMessage, MQTTAsync_sendMessage)                                                         \
+    X(subscribe, MQTTAsync_subscribe)                                                             \
     X(waitForCompletion, MQTTAsync_waitForCompletion)                                             \
     X(disconnect, MQTTAsync_disconnect)                                                           \
     X(isConnected, MQTTAsync_isConnected)                                                         \

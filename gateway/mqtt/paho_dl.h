@@ -24,6 +24,8 @@ struct ef_paho {
     int (*connect)(MQTTAsync handle, const MQTTAsync_connectOptions *options);
     int (*sendMessage)(MQTTAsync handle, const char *destinationName,
                        const MQTTAsync_message *msg, MQTTAsync_responseOptions *response);
+    int (*subscribe)(MQTTAsync handle, const char *topic, int qos,
+                     MQTTAsync_responseOptions *response);
     int (*waitForCompletion)(MQTTAsync handle, MQTTAsync_token token, unsigned long timeout);
     int (*disconnect)(MQTTAsync handle, const MQTTAsync_disconnectOptions *options);
     int (*isConnected)(MQTTAsync handle);

@@ -15,6 +15,7 @@
 #include "gateway/mqtt/mqtt_opts.h"
 #include "gateway/mqtt/paho_dl.h"
 #include "gateway/mqtt/paho_nudge.h"
+#include "gateway/mqtt/pub_session.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
  * ticket, not the message, is paho's callback context: a callback for a
@@ -62,6 +63,7 @@ struct ef_publisher {
 
     char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     atomic_int_fast64_t alive_ms;
+    struct ef_session *session; /* its own lock; see pub_session.h */
 };
 
 /* Wakes the publisher thread, whichever of its two waits it is in: on the
@@ -240,6 +242,8 @@ static int on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
 {
     struct ef_publisher *p = ctx;
     (void)len;
+    if (ef_session_match(p->session, topic, m->payload, (size_t)m->payloadlen, m->retained))
+        wake(p);
     p->paho->freeMessage(&m);
     p->paho->free(topic);
     return 1;
@@ -409,6 +413,20 @@ static void pump(struct ef_publisher *p)
     }
 }
 
+/* After the birth: the session set is due, and its trigger is subscribed
+ * to again (a clean session forgets subscriptions). */
+static void session_connected(struct ef_publisher *p)
+{
+    ef_session_connected(p->session);
+    char topic[EF_STR_MAX + 16];
+    if (!ef_session_trigger(p->session, topic, sizeof topic))
+        return;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    int rc = p->paho->subscribe(p->client, topic, 1, &ro);
+    if (rc != MQTTASYNC_SUCCESS)
+        ef_warn("mqtt: cannot subscribe to %s (paho error %d)", topic, rc);
+}
+
 static void *pub_thread(void *arg)
 {
     struct ef_publisher *p = arg;
@@ -454,10 +472,12 @@ static void *pub_thread(void *arg)
             else if (p->state == ST_UP)
                 p->need_birth = true; /* refused (paho busy): again next turn */
             pthread_mutex_unlock(&p->lock);
-            if (rc == MQTTASYNC_SUCCESS)
+            if (rc == MQTTASYNC_SUCCESS) {
                 ef_queue_set_connected(p->q, true);
-            else
+                session_connected(p);
+            } else {
                 ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
+            }
         }
         if (st == ST_UP && now >= next_stall_check && acks_stalled(p, now)) {
             ef_warn("no acknowledgement from %s for %d s: reconnecting", p->mqtt.uri,
@@ -468,6 +488,11 @@ static void *pub_thread(void *arg)
             on_connection_lost(p, "acknowledgements stalled");
             continue;
         }
+        pthread_mutex_lock(&p->lock);
+        bool up = p->state == ST_UP && p->ready;
+        pthread_mutex_unlock(&p->lock);
+        if (up)
+            ef_session_step(p->session, p->paho, p->client);
         pump(p);
         if (now >= next_stall_check)
             next_stall_check = now + 250;
@@ -483,6 +508,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
         return NULL;
     p->mqtt = cfg->mqtt;
     p->q = q;
+    p->session = ef_session_new();
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -491,7 +517,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     pthread_condattr_destroy(&ca);
     snprintf(p->status_topic, sizeof p->status_topic, "%s/%s/status", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
+    if (!p->session || ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
         ef_pub_free(p);
         return NULL;
     }
@@ -580,6 +606,7 @@ void ef_pub_free(struct ef_publisher *p)
     if (p->client)
         p->paho->destroy(&p->client);
     ef_mqtt_opts_free(&p->opts);
+    ef_session_free(p->session);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);
@@ -611,3 +638,12 @@ void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out)
 }
 
 int64_t ef_pub_alive_ms(struct ef_publisher *p) { return atomic_load(&p->alive_ms); }
+
+int ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_msg *msgs, size_t n,
+                       const char *trigger_topic, const char *trigger_payload)
+{
+    if (ef_session_set(p->session, msgs, n, trigger_topic, trigger_payload) != 0)
+        return -1;
+    wake(p);
+    return 0;
+}

@@ -53,6 +53,22 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
 
 void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out);
 
+/* A retained message of the session set. */
+struct ef_pub_msg {
+    const char *topic;
+    const char *payload; /* LEN bytes; an empty one deletes the retained message */
+    size_t len;
+};
+
+/* The session set (gateway/mqtt/pub_session.h): retained messages sent at
+ * QoS 1 after every connect, and again whenever a live (not retained)
+ * message with TRIGGER_PAYLOAD arrives on TRIGGER_TOPIC, to which the
+ * publisher subscribes on each connection (NULL: no trigger). Replaces the
+ * previous set, copied; due at once when connected. Returns 0 or -1 (out of
+ * memory; the previous set stays). */
+int ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_msg *msgs, size_t n,
+                       const char *trigger_topic, const char *trigger_payload);
+
 /* Monotonic ms of the publisher thread's last loop turn (watchdog). */
 int64_t ef_pub_alive_ms(struct ef_publisher *p);
 
