@@ -1,6 +1,5 @@
 #include "gateway/north/homeassistant.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,7 +91,8 @@ static void number_range(struct ef_ha_entity *e, const struct ef_point *p)
     e->max = a < b ? b : a;
     bool integer = p->type != EF_T_FLOAT32 && p->type != EF_T_FLOAT64;
     /* Home Assistant's smallest step is 0.001 */
-    e->step = integer ? fmax(fabs(p->scale), 0.001) : 0.001;
+    double scale = p->scale < 0 ? -p->scale : p->scale;
+    e->step = integer && scale > 0.001 ? scale : 0.001;
     if (integer && !p->scaled)
         e->step = 0; /* its default, 1 */
 }
