@@ -142,10 +142,14 @@ static bool threads_alive(struct gateway *gw, int64_t now)
     return true;
 }
 
+/* The publisher's subscriptions are set before it starts: a change of
+ * [homeassistant] (its status topic) rebuilds it too. */
 static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
 {
     return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
-           strcmp(a->gateway.id, b->gateway.id) == 0;
+           strcmp(a->gateway.id, b->gateway.id) == 0 &&
+           a->homeassistant.enabled == b->homeassistant.enabled &&
+           strcmp(a->homeassistant.discovery_prefix, b->homeassistant.discovery_prefix) == 0;
 }
 
 /* The device counters of a stopped generation, by name, for the devices
@@ -218,6 +222,8 @@ static void reload(struct gateway *gw)
         ef_stats_add_pub(&gw->pub_before, &ps);
         ef_pub_free(gw->pub);
         gw->pub = ef_pub_new(cfg, gw->queue);
+        if (gw->pub)
+            ef_discovery_attach(cfg, gw->pub);
     }
     generation_free(&gw->gen);
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
@@ -301,6 +307,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
     } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 ||
+               ef_discovery_attach(cfg, gw.pub) != 0 ||
                ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 || ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {

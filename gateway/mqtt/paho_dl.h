@@ -24,8 +24,6 @@ struct ef_paho {
     int (*connect)(MQTTAsync handle, const MQTTAsync_connectOptions *options);
     int (*sendMessage)(MQTTAsync handle, const char *destinationName,
                        const MQTTAsync_message *msg, MQTTAsync_responseOptions *response);
-    int (*subscribe)(MQTTAsync handle, const char *topic, int qos,
-                     MQTTAsync_responseOptions *response);
     int (*waitForCompletion)(MQTTAsync handle, MQTTAsync_token token, unsigned long timeout);
     int (*disconnect)(MQTTAsync handle, const MQTTAsync_disconnectOptions *options);
     int (*isConnected)(MQTTAsync handle);
@@ -35,6 +33,11 @@ struct ef_paho {
     void (*setTraceLevel)(enum MQTTASYNC_TRACE_LEVELS level);
     void (*global_init)(MQTTAsync_init_options *inits);
     const char *(*reasonCodeString)(enum MQTTReasonCodes value); /* MQTTReasonCode_toString */
+    int (*subscribeMany)(MQTTAsync handle, int count, char *const *topic, const int *qos,
+                         MQTTAsync_responseOptions *response);
+    MQTTProperty *(*getProperty)(MQTTProperties *props, enum MQTTPropertyCodes propid);
+    int (*addProperty)(MQTTProperties *props, const MQTTProperty *prop);
+    void (*freeProperties)(MQTTProperties *properties);
 };
 
 /* The paho build for a connection: libpaho-mqtt3as.so.1 when TLS is true

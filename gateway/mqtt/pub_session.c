@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "gateway/mqtt/publisher_priv.h"
 
 /* One set of messages. Shared between the current set and a send in
  * progress, so a reload can replace it while the publisher sends. */
@@ -17,7 +18,6 @@ struct set {
 struct ef_session {
     pthread_mutex_t lock; /* never held across paho calls */
     struct set *current;
-    char *trigger_topic, *trigger_payload;
     bool due;
     /* The send in progress (publisher thread only). */
     struct set *sending;
@@ -78,35 +78,21 @@ void ef_session_free(struct ef_session *s)
         return;
     set_unref(s->current);
     set_unref(s->sending);
-    free(s->trigger_topic);
-    free(s->trigger_payload);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
-int ef_session_set(struct ef_session *s, const struct ef_pub_msg *msgs, size_t n,
-                   const char *trigger_topic, const char *trigger_payload)
+int ef_session_set(struct ef_session *s, const struct ef_pub_msg *msgs, size_t n)
 {
     struct set *t = set_copy(msgs, n);
-    char *tt = trigger_topic ? strdup(trigger_topic) : NULL;
-    char *tp = trigger_payload ? strdup(trigger_payload) : NULL;
-    if (!t || (trigger_topic && !tt) || (trigger_payload && !tp)) {
-        set_unref(t);
-        free(tt);
-        free(tp);
+    if (!t)
         return -1;
-    }
     pthread_mutex_lock(&s->lock);
     struct set *old = s->current;
     s->current = t;
-    char *ot = s->trigger_topic, *op = s->trigger_payload;
-    s->trigger_topic = tt;
-    s->trigger_payload = tp;
     s->due = true;
     set_unref(old);
     pthread_mutex_unlock(&s->lock);
-    free(ot);
-    free(op);
     return 0;
 }
 
@@ -115,29 +101,6 @@ void ef_session_connected(struct ef_session *s)
     pthread_mutex_lock(&s->lock);
     s->due = true;
     pthread_mutex_unlock(&s->lock);
-}
-
-bool ef_session_trigger(struct ef_session *s, char *out, size_t cap)
-{
-    pthread_mutex_lock(&s->lock);
-    bool has = s->trigger_topic && strlen(s->trigger_topic) < cap;
-    if (has)
-        memcpy(out, s->trigger_topic, strlen(s->trigger_topic) + 1);
-    pthread_mutex_unlock(&s->lock);
-    return has;
-}
-
-bool ef_session_match(struct ef_session *s, const char *topic, const void *payload, size_t len,
-                      bool retained)
-{
-    pthread_mutex_lock(&s->lock);
-    bool hit = !retained && s->trigger_topic && strcmp(topic, s->trigger_topic) == 0 &&
-               s->trigger_payload && strlen(s->trigger_payload) == len &&
-               memcmp(payload, s->trigger_payload, len) == 0;
-    if (hit)
-        s->due = true;
-    pthread_mutex_unlock(&s->lock);
-    return hit;
 }
 
 /* Starts over with the current set when it is due (a connect, a trigger,
@@ -200,4 +163,27 @@ size_t ef_session_step(struct ef_session *s, const struct ef_paho *paho, MQTTAsy
         done_sending(s);
     }
     return handed;
+}
+
+void ef_pub_session_step(struct ef_publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool up = p->state == ST_UP && p->ready;
+    pthread_mutex_unlock(&p->lock);
+    if (up)
+        ef_session_step(p->session, p->paho, p->client);
+}
+
+int ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_msg *msgs, size_t n)
+{
+    if (ef_session_set(p->session, msgs, n) != 0)
+        return -1;
+    ef_pub_wake(p);
+    return 0;
+}
+
+void ef_pub_resend_session(struct ef_publisher *p)
+{
+    ef_session_connected(p->session);
+    ef_pub_wake(p);
 }

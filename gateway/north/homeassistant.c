@@ -1,5 +1,7 @@
 #include "gateway/north/homeassistant.h"
 
+#include "drivers/source.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,13 +66,7 @@ const char *ef_ha_unit(const char *unit)
     return u ? u->ha_unit : unit;
 }
 
-bool ef_ha_point_writable(const struct ef_point *p)
-{
-    /* Points become writable with the commands' `writable` key; a point of
-     * a configuration without it is read-only. */
-    (void)p;
-    return false;
-}
+bool ef_ha_point_writable(const struct ef_point *p) { return p->writable; }
 
 /* The published range of a writable number: write_min/write_max where set,
  * else what its type can hold after scale and offset. */
@@ -86,9 +82,10 @@ static void number_range(struct ef_ha_entity *e, const struct ef_point *p)
                                 [EF_T_UINT64] = 18446744073709551615.0,
                                 [EF_T_FLOAT32] = 3.4028234663852886e38,
                                 [EF_T_FLOAT64] = 1.7976931348623157e308};
-    double a = lo[p->type] * p->scale + p->offset, b = hi[p->type] * p->scale + p->offset;
-    e->min = a < b ? a : b;
-    e->max = a < b ? b : a;
+    double a = ef_value_scale(lo[p->type], p->scale, p->offset);
+    double b = ef_value_scale(hi[p->type], p->scale, p->offset);
+    e->min = p->has_write_min ? p->write_min : a < b ? a : b;
+    e->max = p->has_write_max ? p->write_max : a < b ? b : a;
     bool integer = p->type != EF_T_FLOAT32 && p->type != EF_T_FLOAT64;
     /* Home Assistant's smallest step is 0.001 */
     double scale = p->scale < 0 ? -p->scale : p->scale;

@@ -134,19 +134,17 @@ static void configured_classes_override_and_none_turns_them_off(void)
            e.state_class);
 }
 
-/* The writable branch, driven by hand: number and switch fields. */
+/* Writable points: number (range from write_min/write_max, else the type's
+ * after scale and offset) and switch, with their command topics. */
 static void writable_number_and_switch_fields(void)
 {
     struct ef_ha_entity e;
     struct ef_point p = point("setpoint", "°C", EF_T_INT16);
     p.scale = 0.1;
     p.scaled = true;
+    p.writable = true;
     ef_ha_entity_init(&e, "d", "", "setpoint", &p, false, "");
-    e.component = EF_HA_NUMBER;
-    e.state_class = "";
-    e.min = -3276.8;
-    e.max = 3276.7;
-    e.step = 0.1;
+    EXPECT(e.component == EF_HA_NUMBER, "a writable number is a number");
     const char *got = payload_of(&e);
     EXPECT(strstr(got, "\"command_topic\":\"site/a/gw1/set/d/setpoint\",\"qos\":1,"
                        "\"min\":-3276.8,\"max\":3276.7,\"step\":0.1,\"mode\":\"box\"") != NULL,
@@ -158,16 +156,32 @@ static void writable_number_and_switch_fields(void)
     ef_ha_config_topic(topic, sizeof topic, &names, &e);
     EXPECT(strcmp(topic, "homeassistant/number/gw1_d/setpoint/config") == 0, "%s", topic);
 
+    p.has_write_min = p.has_write_max = true;
+    p.write_min = 5;
+    p.write_max = 30.5;
+    ef_ha_entity_init(&e, "d", "", "setpoint", &p, false, "");
+    got = payload_of(&e);
+    EXPECT(strstr(got, "\"min\":5,\"max\":30.5,\"step\":0.1,") != NULL, "limits: %s", got);
+
+    struct ef_point u = point("mode", "", EF_T_UINT16);
+    u.writable = true;
+    ef_ha_entity_init(&e, "d", "", "mode", &u, false, "");
+    got = payload_of(&e);
+    EXPECT(strstr(got, "\"min\":0,\"max\":65535,\"mode\":\"box\"") != NULL,
+           "unscaled integer: Home Assistant's step: %s", got);
+
     struct ef_point s = point("pump", "", EF_T_BOOL);
+    s.writable = true;
     ef_ha_entity_init(&e, "d", "", "pump", &s, true, "");
-    e.component = EF_HA_SWITCH;
+    EXPECT(e.component == EF_HA_SWITCH, "a writable bool is a switch");
     got = payload_of(&e);
     EXPECT(strstr(got, "\"command_topic\":\"site/a/gw1/set/d/pump\",\"qos\":1,"
                        "\"payload_on\":\"true\",\"payload_off\":\"false\"") != NULL,
            "switch: %s", got);
     EXPECT(strstr(got, "{{ 'true' if value_json['values']['pump'] else 'false' }}") != NULL,
            "switch template: %s", got);
-    EXPECT(!ef_ha_point_writable(&s), "nothing is writable before the commands' key exists");
+    ef_ha_config_topic(topic, sizeof topic, &names, &e);
+    EXPECT(strcmp(topic, "homeassistant/switch/gw1_d/pump/config") == 0, "%s", topic);
 }
 
 static void json_strings_are_escaped_and_always_valid(void)

@@ -73,6 +73,18 @@ bit = 1
 [point:{name}.raw]
 register = holding:10
 type = int16
+
+[point:{name}.pump]
+register = coil:4
+writable = true
+
+[point:{name}.setpoint]
+register = holding:11
+scale = 0.01
+unit = degC
+writable = true
+write_min = 5
+write_max = 1000
 """
 
 
@@ -149,7 +161,10 @@ def apply(component, cfg, state, rendered):
     if component == "number":
         if not rendered.strip():
             return state
-        return str(float(rendered))
+        v = float(rendered)
+        if not cfg.get("min", 1) <= v <= cfg.get("max", 100):
+            return state  # "Invalid value for ...": ignored
+        return str(v)
     raise AssertionError(component)
 
 
@@ -183,6 +198,7 @@ def late_subscriber_finds_every_config_retained_with_each_components_fields(tmp,
     want = {f"{HA}/binary_sensor/gw1/status/config",
             f"{HA}/sensor/gw1_m/voltage/config", f"{HA}/binary_sensor/gw1_m/relay/config",
             f"{HA}/binary_sensor/gw1_m/flag/config", f"{HA}/sensor/gw1_m/raw/config",
+            f"{HA}/switch/gw1_m/pump/config", f"{HA}/number/gw1_m/setpoint/config",
             f"{HA}/sensor/gw1_s/temp/config", f"{HA}/sensor/gw1_s/count/config"}
     got = ef.wait_until(lambda: (lambda r: r if set(r) == want else None)(
         retained_all(broker.port, f"{HA}/#")), 20, what="every config retained")
@@ -207,7 +223,10 @@ def late_subscriber_finds_every_config_retained_with_each_components_fields(tmp,
         assert c["availability_mode"] == "all", c
         assert c["device"]["identifiers"] == [f"gw1_{dev}"] and c["device"]["name"] == dev, c
         assert c["device"]["via_device"] == "gw1", c
-        assert "command_topic" not in c, c  # nothing is writable in this configuration
+        if point in ("pump", "setpoint"):
+            assert c["command_topic"] == f"{BASE}/set/{dev}/{point}" and c["qos"] == 1, c
+        else:
+            assert "command_topic" not in c, c
 
     v = cfgs[f"{HA}/sensor/gw1_m/voltage/config"]
     assert (v["unit_of_measurement"], v["device_class"], v["state_class"]) == \
@@ -219,6 +238,12 @@ def late_subscriber_finds_every_config_retained_with_each_components_fields(tmp,
         c = cfgs[[k for k in cfgs if k.endswith(f"/{name}/config")][0]]
         assert not {"unit_of_measurement", "device_class", "state_class"} & set(c), c
     assert "°C" in got[f"{HA}/sensor/gw1_s/temp/config"]  # UTF-8 on the wire, not escaped
+    sw = cfgs[f"{HA}/switch/gw1_m/pump/config"]
+    assert (sw["payload_on"], sw["payload_off"]) == ("true", "false"), sw
+    num = cfgs[f"{HA}/number/gw1_m/setpoint/config"]
+    assert (num["min"], num["max"], num["step"], num["unit_of_measurement"],
+            num["device_class"]) == (5, 1000, 0.01, "°C", "temperature"), num
+    assert "state_class" not in num, num
 
     # Availability, retained as well.
     avail = retained_all(broker.port, f"{BASE}/availability/#")
@@ -236,8 +261,8 @@ def templates_render_with_jinja2_against_real_telemetry_with_and_without_the_poi
     broker, sub, gw = start(tmp, cleanup, modbus_body(sim) + kv_body(sensor))
     ef.wait_until(lambda: len(sub.all(f"{BASE}/telemetry/s")) >= 4, 20, what="4 kv messages")
     ef.wait_until(lambda: len(sub.all(f"{BASE}/telemetry/m")) >= 3, 20, what="Modbus messages")
-    cfgs = ef.wait_until(lambda: (lambda c: c if len(c) == 7 else None)(configs(sub)), 20,
-                         what="7 configs")
+    cfgs = ef.wait_until(lambda: (lambda c: c if len(c) == 9 else None)(configs(sub)), 20,
+                         what="9 configs")
 
     msgs = [m["payload"] for m in sub.all(f"{BASE}/telemetry/s")][:4]
     assert ["temp" in json.loads(p)["values"] for p in msgs] == [True, False, True, False], msgs
@@ -254,7 +279,9 @@ def templates_render_with_jinja2_against_real_telemetry_with_and_without_the_poi
     for topic, first in ((f"{HA}/sensor/gw1_m/voltage/config", "543.21"),
                          (f"{HA}/binary_sensor/gw1_m/relay/config", "on"),
                          (f"{HA}/binary_sensor/gw1_m/flag/config", "off"),
-                         (f"{HA}/sensor/gw1_m/raw/config", "-12345")):
+                         (f"{HA}/sensor/gw1_m/raw/config", "-12345"),
+                         (f"{HA}/switch/gw1_m/pump/config", "off"),
+                         (f"{HA}/number/gw1_m/setpoint/config", "543.21")):
         states = follow(topic, cfgs[topic], [modbus[0], empty, modbus[1], empty])
         assert states == [first] * 4, (topic, states)
     # ... also from a state set before (a sensor without unit gets this.state).
@@ -287,7 +314,7 @@ def availability_goes_offline_with_the_device_and_online_when_it_answers(tmp, cl
 def discovery_is_sent_again_when_home_assistant_says_online(tmp, cleanup):
     sim = ModbusSim(tmp); cleanup(sim.stop)
     broker, sub, gw = start(tmp, cleanup, modbus_body(sim))
-    n = 5  # the gateway's own entity and four points
+    n = 7  # the gateway's own entity and six points
     ef.wait_until(lambda: len(sub.all(prefix=f"{HA}/")) >= n, 20, what="first discovery")
     wait_online(broker, "m")
     assert len(sub.all(prefix=f"{HA}/")) == n
@@ -324,7 +351,7 @@ def reload_empties_the_configs_and_availability_of_removed_points_and_devices(tm
     broker, sub, gw = start(tmp, cleanup, modbus_body(sim) + kv_body(sensor))
     wait_online(broker, "m")
     wait_online(broker, "s")
-    ef.wait_until(lambda: len(retained_all(broker.port, f"{HA}/#")) == 7, 20, what="7 configs")
+    ef.wait_until(lambda: len(retained_all(broker.port, f"{HA}/#")) == 9, 20, what="9 configs")
 
     # Without device m and without point s.count.
     n = gw.output().count(RELOADED + "0 Modbus")
@@ -340,6 +367,8 @@ def reload_empties_the_configs_and_availability_of_removed_points_and_devices(tm
                                       f"{HA}/binary_sensor/gw1_m/relay/config",
                                       f"{HA}/binary_sensor/gw1_m/flag/config",
                                       f"{HA}/sensor/gw1_m/raw/config",
+                                      f"{HA}/switch/gw1_m/pump/config",
+                                      f"{HA}/number/gw1_m/setpoint/config",
                                       f"{HA}/sensor/gw1_s/count/config"]), removed
     ef.wait_until(lambda: retained_all(broker.port, f"{BASE}/availability/#") ==
                   {f"{BASE}/availability/s": "online"}, 20, what="m's availability deleted")
