@@ -27,6 +27,7 @@ static const size_t build_size[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = sizeof(struct ef_template_build),
     [EF_SEC_POINT] = sizeof(struct ef_point_build),
     [EF_SEC_SERIAL] = sizeof(struct ef_serial_build),
+    [EF_SEC_HOMEASSISTANT] = 0,
 };
 
 void ef_suggest_offer(struct ef_suggest *s, const char *candidate)
@@ -178,9 +179,10 @@ static int classify_section(struct ef_build *b, const struct ef_raw_section *sec
 
 static void *singleton_data(struct ef_config *cfg, int kind)
 {
-    return kind == EF_SEC_GATEWAY ? (void *)&cfg->gateway
-         : kind == EF_SEC_MQTT    ? (void *)&cfg->mqtt
-                                  : (void *)&cfg->queue;
+    return kind == EF_SEC_GATEWAY         ? (void *)&cfg->gateway
+         : kind == EF_SEC_MQTT            ? (void *)&cfg->mqtt
+         : kind == EF_SEC_HOMEASSISTANT   ? (void *)&cfg->homeassistant
+                                          : (void *)&cfg->queue;
 }
 
 static void add_item(struct ef_build *b, const struct ef_raw_section *sec)
@@ -230,6 +232,10 @@ static void apply_absent_defaults(struct ef_build *b)
     if (b->n[EF_SEC_QUEUE] == 0) {
         struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_QUEUE)};
         apply_table(b, EF_SEC_QUEUE, &it);
+    }
+    if (b->n[EF_SEC_HOMEASSISTANT] == 0) {
+        struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_HOMEASSISTANT)};
+        apply_table(b, EF_SEC_HOMEASSISTANT, &it);
     }
     if (b->n[EF_SEC_GATEWAY] == 0)
         ef_cfgerr_add(b->errs, 0, "missing [gateway] section (gateway id is required)");

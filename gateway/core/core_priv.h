@@ -27,6 +27,8 @@ struct core_dev {
     char name[EF_NAME_MAX + 1];
     char topic_telemetry[CORE_TOPIC_MAX];
     char topic_alarm[CORE_TOPIC_MAX]; /* P/G/alarm/D; points add /X */
+    char topic_avail[CORE_TOPIC_MAX]; /* P/G/availability/D */
+    enum { AVAIL_UNSAID, AVAIL_ONLINE, AVAIL_OFFLINE } avail; /* last queued, this core */
     int heartbeat_s;
     int offline_after;
     struct ef_offline_state offline;
