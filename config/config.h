@@ -67,6 +67,10 @@ struct ef_point {
     bool has_alarm_high, has_alarm_low;
     double alarm_high, alarm_low;
     double alarm_hysteresis; /* >= 0 */
+    /* Home Assistant discovery: "" derives the class from unit, "none"
+     * publishes none. */
+    char ha_device_class[33];
+    char ha_state_class[33];
     /* Commands from MQTT: only holding registers (a bit of one too) and
      * coils can be writable; the limits are in published units. */
     bool writable;
@@ -164,6 +168,11 @@ struct ef_queue_cfg {
     enum ef_replay replay;
 };
 
+struct ef_homeassistant {
+    bool enabled;                      /* default false */
+    char discovery_prefix[EF_STR_MAX]; /* default "homeassistant" */
+};
+
 /* [sparkplug]: telemetry as a Sparkplug B 3.0 edge node (docs/sparkplug.md). */
 struct ef_sparkplug_cfg {
     bool enabled;                          /* default false */
@@ -184,6 +193,7 @@ struct ef_config {
     struct ef_gateway_cfg gateway;
     struct ef_mqtt mqtt;
     struct ef_queue_cfg queue;
+    struct ef_homeassistant homeassistant;
     struct ef_sparkplug_cfg sparkplug;
     struct ef_bus *buses;
     size_t nbuses;

@@ -174,6 +174,26 @@ static int parse_query(const struct ef_key *k, const char *text, void *field, ch
     return parse_string(k, text, field, err, errlen); /* decoded after loading */
 }
 
+/* Home Assistant class names are lower-case identifiers ("temperature",
+ * "total_increasing"); "none" turns the unit's default off. */
+static int parse_ha_class(const struct ef_key *k, const char *text, void *field, char *err,
+                          size_t errlen)
+{
+    size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || text[n] != '\0') {
+        snprintf(err, errlen, "'%s' is not a Home Assistant class name (a-z, 0-9, _)", text);
+        return -1;
+    }
+    if (k->enums) { /* a closed list: state_class */
+        for (const struct ef_enum_name *e = k->enums; e->name; e++)
+            if (strcmp(e->name, text) == 0)
+                return parse_string(k, text, field, err, errlen);
+        char unused[sizeof(int)];
+        return parse_enum(k, text, unused, err, errlen); /* fails, with the list */
+    }
+    return parse_string(k, text, field, err, errlen);
+}
+
 static const struct ef_key_type t_string = {"text", parse_string};
 static const struct ef_key_type t_path = {"absolute path", parse_path};
 static const struct ef_key_type t_name = {"name", parse_name};
@@ -188,6 +208,7 @@ static const struct ef_key_type t_uri = {"broker URI", parse_uri};
 static const struct ef_key_type t_topic = {"topic levels", parse_topic};
 static const struct ef_key_type t_log_level = {"log level", parse_log_level};
 static const struct ef_key_type t_query = {"text with escapes", parse_query};
+static const struct ef_key_type t_ha_class = {"class name", parse_ha_class};
 
 /* ---- enum names ---- */
 
@@ -205,6 +226,8 @@ const struct ef_enum_name ef_format_names[] = {
     {"nmea", EF_FMT_NMEA}, {"kv", EF_FMT_KV}, {"csv", EF_FMT_CSV}, {NULL, 0}};
 static const struct ef_enum_name replay_names[] = {
     {"live-first", EF_REPLAY_LIVE_FIRST}, {"fifo", EF_REPLAY_FIFO}, {NULL, 0}};
+static const struct ef_enum_name ha_state_names[] = {
+    {"measurement", 0}, {"total", 0}, {"total_increasing", 0}, {"none", 0}, {NULL, 0}};
 static const struct ef_enum_name version_names[] = {{"3.1.1", 4}, {"5", 5}, {NULL, 0}};
 static const struct ef_enum_name write_single_names[] = {
     {"fc6", EF_WRITE_SINGLE_FC6}, {"fc16", EF_WRITE_SINGLE_FC16}, {NULL, 0}};
@@ -368,6 +391,12 @@ static const struct ef_key point_keys[] = {
         "alarm when the value falls below this"),
     KEY(struct ef_point_build, p.alarm_hysteresis, "alarm_hysteresis", t_double, "0", 0, 0, DMAX,
         "an alarm clears only this far back inside its limit"),
+    KEY(struct ef_point_build, p.ha_device_class, "ha_device_class", t_ha_class, NULL, 0, 0, 0,
+        "Home Assistant device_class; default from unit, none for none"),
+    {"ha_state_class", &t_ha_class, offsetof(struct ef_point_build, p.ha_state_class),
+     sizeof(((struct ef_point_build *)0)->p.ha_state_class), NULL, 0, 0, 0, ha_state_names,
+     "Home Assistant state_class: measurement, total, total_increasing or none; default from "
+     "unit"},
     KEY(struct ef_point_build, p.writable, "writable", t_bool, "false", 0, 0, 0,
         "may be written from MQTT (holding registers, bits of them, and coils)"),
     KEY(struct ef_point_build, p.write_min, "write_min", t_double, NULL, 0, -DMAX, DMAX,
@@ -396,6 +425,13 @@ static const struct ef_key serial_keys[] = {
         "extension: with deadbands, every value is sent at least this often"),
 };
 
+static const struct ef_key homeassistant_keys[] = {
+    KEY(struct ef_homeassistant, enabled, "enabled", t_bool, "false", 0, 0, 0,
+        "publish Home Assistant MQTT discovery configs"),
+    KEY(struct ef_homeassistant, discovery_prefix, "discovery_prefix", t_topic, "homeassistant",
+        0, 0, 0, "Home Assistant's discovery prefix (its status topic is PREFIX/status)"),
+};
+
 /* The array size turns negative, a compile error, for a table larger than
  * the loader's per-key bit sets (EF_KEYS_MAX). */
 #define SEC(prefix_, named_, keys_, doc_)                                                        \
@@ -413,6 +449,8 @@ const struct ef_section_type ef_section_types[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = SEC("template", true, template_keys, "points shared by devices"),
     [EF_SEC_POINT] = SEC("point", true, point_keys, "one value of a device, template or sensor"),
     [EF_SEC_SERIAL] = SEC("serial", true, serial_keys, "a line-oriented serial sensor"),
+    [EF_SEC_HOMEASSISTANT] =
+        SEC("homeassistant", false, homeassistant_keys, "Home Assistant MQTT discovery"),
     [EF_SEC_SPARKPLUG] = SEC("sparkplug", false, sparkplug_keys, "Sparkplug B edge node"),
 };
 

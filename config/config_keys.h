@@ -94,6 +94,7 @@ enum ef_section_kind {
     EF_SEC_TEMPLATE,
     EF_SEC_POINT,
     EF_SEC_SERIAL,
+    EF_SEC_HOMEASSISTANT,
     EF_SEC_SPARKPLUG,
     EF_SEC_COUNT
 };

@@ -27,6 +27,7 @@ static const size_t build_size[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = sizeof(struct ef_template_build),
     [EF_SEC_POINT] = sizeof(struct ef_point_build),
     [EF_SEC_SERIAL] = sizeof(struct ef_serial_build),
+    [EF_SEC_HOMEASSISTANT] = 0,
     [EF_SEC_SPARKPLUG] = 0,
 };
 
@@ -179,10 +180,11 @@ static int classify_section(struct ef_build *b, const struct ef_raw_section *sec
 
 static void *singleton_data(struct ef_config *cfg, int kind)
 {
-    return kind == EF_SEC_GATEWAY   ? (void *)&cfg->gateway
-         : kind == EF_SEC_MQTT      ? (void *)&cfg->mqtt
-         : kind == EF_SEC_SPARKPLUG ? (void *)&cfg->sparkplug
-                                    : (void *)&cfg->queue;
+    return kind == EF_SEC_GATEWAY         ? (void *)&cfg->gateway
+         : kind == EF_SEC_MQTT            ? (void *)&cfg->mqtt
+         : kind == EF_SEC_HOMEASSISTANT   ? (void *)&cfg->homeassistant
+         : kind == EF_SEC_SPARKPLUG       ? (void *)&cfg->sparkplug
+                                          : (void *)&cfg->queue;
 }
 
 static void add_item(struct ef_build *b, const struct ef_raw_section *sec)
@@ -232,6 +234,10 @@ static void apply_absent_defaults(struct ef_build *b)
     if (b->n[EF_SEC_QUEUE] == 0) {
         struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_QUEUE)};
         apply_table(b, EF_SEC_QUEUE, &it);
+    }
+    if (b->n[EF_SEC_HOMEASSISTANT] == 0) {
+        struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_HOMEASSISTANT)};
+        apply_table(b, EF_SEC_HOMEASSISTANT, &it);
     }
     if (b->n[EF_SEC_SPARKPLUG] == 0) {
         struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_SPARKPLUG)};

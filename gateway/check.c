@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "drivers/modbus/plan.h"
+#include "gateway/north/homeassistant.h"
 
 static const char *yes_no(bool b) { return b ? "true" : "false"; }
 
@@ -45,6 +46,26 @@ static void print_topics(const struct ef_config *cfg, const char *dev, FILE *out
         fprintf(out, "    topics: %s/%s/telemetry/%s (QoS %d), %s/%s/alarm/%s[/POINT] (QoS %d%s)\n",
                 P, G, dev, cfg->mqtt.telemetry_qos, P, G, dev, cfg->mqtt.alarm_qos,
                 cfg->mqtt.retain_alarms ? ", retained" : "");
+    fprintf(out, "            %s/%s/availability/%s (QoS 1, retained)\n", P, G, dev);
+}
+
+static int print_discovery(const struct ef_config *cfg, FILE *out)
+{
+    const struct ef_homeassistant *ha = &cfg->homeassistant;
+    if (!ha->enabled) {
+        fprintf(out, "homeassistant: discovery off\n");
+        return 0;
+    }
+    struct ef_ha_set set;
+    if (ef_ha_set_build(&set, cfg) != 0)
+        return -1;
+    fprintf(out, "homeassistant: %zu discovery configs (QoS 1, retained), after every connect "
+                 "and on \"online\" from %s/status\n",
+            set.n, ha->discovery_prefix);
+    for (size_t i = 0; i < set.n; i++)
+        fprintf(out, "  %s\n", set.msgs[i].topic);
+    ef_ha_set_free(&set);
+    return 0;
 }
 
 static void print_line(int baud, char parity, int data_bits, int stop_bits, FILE *out)
@@ -171,5 +192,5 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
         return -1;
     for (size_t s = 0; s < cfg->nserials; s++)
         print_serial(cfg, &cfg->serials[s], out);
-    return 0;
+    return print_discovery(cfg, out);
 }

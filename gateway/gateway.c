@@ -13,6 +13,7 @@
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
 #include "gateway/core/core.h"
+#include "gateway/discovery.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
@@ -45,6 +46,7 @@ struct gateway {
     int64_t started_mono;
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
+    struct ef_ha_set ha; /* discovery messages handed to the publisher */
 };
 
 static void generation_stop(struct generation *g)
@@ -163,12 +165,16 @@ static void publisher_free(struct gateway *gw)
     gw->sp = NULL;
 }
 
+/* The publisher's subscriptions are set before it starts: a change of
+ * [homeassistant] (its status topic) rebuilds it too. */
 static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
 {
     /* Sparkplug changes the will and the subscriptions: a new connection. */
     return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
            memcmp(&a->sparkplug, &b->sparkplug, sizeof a->sparkplug) == 0 &&
-           strcmp(a->gateway.id, b->gateway.id) == 0;
+           strcmp(a->gateway.id, b->gateway.id) == 0 &&
+           a->homeassistant.enabled == b->homeassistant.enabled &&
+           strcmp(a->homeassistant.discovery_prefix, b->homeassistant.discovery_prefix) == 0;
 }
 
 /* The device counters of a stopped generation, by name, for the devices
@@ -234,6 +240,8 @@ static void reload(struct gateway *gw)
     }
     struct dev_carry carry;
     carry_take(&carry, &gw->gen);
+    size_t navail = 0;
+    char **avail = gw->gen.core ? ef_core_availability_topics(gw->gen.core, &navail) : NULL;
     if (new_mqtt) {
         ef_info("reload: [mqtt] changed, reconnecting");
         ef_pub_stop(gw->pub, 2000);
@@ -242,6 +250,8 @@ static void reload(struct gateway *gw)
         ef_stats_add_pub(&gw->pub_before, &ps);
         publisher_free(gw);
         publisher_new(gw, cfg);
+        if (gw->pub)
+            ef_discovery_attach(cfg, gw->pub);
     }
     generation_free(&gw->gen);
     if (!new_mqtt && gw->sp)
@@ -252,6 +262,11 @@ static void reload(struct gateway *gw)
     if (generation_start(&gw->gen, cfg, gw->queue, gw->sp, true) != 0)
         ef_err("reload: some sources could not be started");
     carry_give(&carry, &gw->gen);
+    if (gw->gen.core)
+        ef_core_retire_availability(gw->gen.core, avail, navail);
+    ef_core_topics_free(avail, navail);
+    if (gw->pub)
+        ef_discovery_update(&gw->ha, cfg, gw->pub);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -321,7 +336,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     } else if (!publisher_new(&gw, cfg)) {
         ef_config_free(cfg);
     } else if (generation_start(&gw.gen, cfg, gw.queue, gw.sp, false) != 0 ||
-               ef_pub_start(gw.pub) != 0) {
+               ef_discovery_attach(cfg, gw.pub) != 0 ||
+               ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 || ef_pub_start(gw.pub) != 0) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
@@ -342,6 +358,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_ha_set_free(&gw.ha);
     ef_statedir_unlock(lock);
     return rc;
 }

@@ -2,19 +2,19 @@
 
 #include "common/log.h"
 
-static void to_pub(struct ef_pub_msg *o, const struct ef_sp_out *s)
+static void to_pub(struct ef_pub_out *o, const struct ef_sp_out *s)
 {
-    *o = (struct ef_pub_msg){s->topic, s->payload, s->len, s->qos, s->retain};
+    *o = (struct ef_pub_out){s->topic, s->payload, s->len, s->qos, s->retain};
 }
 
-static void will(void *ctx, struct ef_pub_msg *out)
+static void will(void *ctx, struct ef_pub_out *out)
 {
     struct ef_sp_out s;
     ef_sp_node_will(ctx, &s);
     to_pub(out, &s);
 }
 
-static void death(void *ctx, struct ef_pub_msg *out)
+static void death(void *ctx, struct ef_pub_out *out)
 {
     struct ef_sp_out s;
     ef_sp_node_death(ctx, &s);
@@ -33,7 +33,7 @@ static void arrived(void *ctx, const struct ef_pub_inbound *m)
     ef_sp_node_arrived(ctx, m->topic, m->payload, m->len, m->retained);
 }
 
-static int control(void *ctx, struct ef_pub_msg *out)
+static int control(void *ctx, struct ef_pub_out *out)
 {
     struct ef_sp_out s;
     int rc = ef_sp_node_control(ctx, &s);
@@ -45,7 +45,7 @@ static int control(void *ctx, struct ef_pub_msg *out)
                                        : EF_PUB_CONTROL_DISCONNECT;
 }
 
-static int prepare(void *ctx, const struct ef_qmsg *m, struct ef_pub_msg *out)
+static int prepare(void *ctx, const struct ef_qmsg *m, struct ef_pub_out *out)
 {
     struct ef_sp_out s;
     int rc = ef_sp_node_prepare(ctx, m->topic, m->payload, m->payload_len, m->qos, m->retain,
@@ -58,9 +58,9 @@ static int prepare(void *ctx, const struct ef_qmsg *m, struct ef_pub_msg *out)
 
 int ef_sparkplug_attach(struct ef_sp_node *n, struct ef_publisher *p)
 {
-    struct ef_pub_session s;
-    ef_sparkplug_session(n, &s);
-    ef_pub_set_session(p, &s);
+    struct ef_pub_dialect s;
+    ef_sparkplug_dialect(n, &s);
+    ef_pub_set_dialect(p, &s);
     const char *topics[4];
     size_t k = ef_sp_node_topics(n, topics, 4);
     for (size_t i = 0; i < k; i++)
@@ -69,9 +69,9 @@ int ef_sparkplug_attach(struct ef_sp_node *n, struct ef_publisher *p)
     return 0;
 }
 
-void ef_sparkplug_session(struct ef_sp_node *n, struct ef_pub_session *out)
+void ef_sparkplug_dialect(struct ef_sp_node *n, struct ef_pub_dialect *out)
 {
-    *out = (struct ef_pub_session){.ctx = n,
+    *out = (struct ef_pub_dialect){.ctx = n,
                                    .will = will,
                                    .death = death,
                                    .link = link_changed,

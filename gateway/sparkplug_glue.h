@@ -8,7 +8,7 @@
 #include "gateway/sparkplug/sp_node.h"
 
 /* The session hooks of node N (which must outlive the publisher). */
-void ef_sparkplug_session(struct ef_sp_node *n, struct ef_pub_session *out);
+void ef_sparkplug_dialect(struct ef_sp_node *n, struct ef_pub_dialect *out);
 
 /* Layers node N on publisher P (before it starts): the hooks, and the
  * subscriptions to STATE, NCMD and DCMD. Returns 0 or -1 (logged). */

@@ -46,4 +46,15 @@ const char *ef_core_device_name(const struct ef_core *c, size_t index);
 
 void ef_core_get_stats(struct ef_core *c, struct ef_core_stats *out);
 
+/* The P/G/availability/D topics of C's devices (*N of them), for a reload:
+ * the caller frees the list with ef_core_topics_free(). NULL when out of
+ * memory. */
+char **ef_core_availability_topics(const struct ef_core *c, size_t *n);
+void ef_core_topics_free(char **topics, size_t n);
+
+/* Queues an empty retained message (which deletes it) on every topic of
+ * PREV that none of C's devices publishes on: devices a reload removed, or
+ * all of them when topic_prefix or the gateway id changed. */
+void ef_core_retire_availability(struct ef_core *c, char *const *prev, size_t n);
+
 #endif

@@ -28,6 +28,8 @@ struct core_dev {
     char name[EF_NAME_MAX + 1];
     char topic_telemetry[CORE_TOPIC_MAX];
     char topic_alarm[CORE_TOPIC_MAX]; /* P/G/alarm/D; points add /X */
+    char topic_avail[CORE_TOPIC_MAX]; /* P/G/availability/D */
+    enum { AVAIL_UNSAID, AVAIL_ONLINE, AVAIL_OFFLINE } avail; /* last queued, this core */
     int heartbeat_s;
     int offline_after;
     struct ef_offline_state offline;
@@ -47,6 +49,8 @@ struct ef_core {
     size_t ndevs;
     pthread_mutex_t store_lock; /* serialises the alarm state file */
     char store_path[EF_STR_MAX + 16]; /* "" when not persisted */
+    int save_err;          /* last failure saving it (negative errno), 0 when fine */
+    uint64_t save_failed;  /* saves failed since it last worked (store_lock) */
     atomic_uint_fast64_t samples, readings, messages, suppressed, alarms, queue_errors;
 };
 

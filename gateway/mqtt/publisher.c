@@ -34,8 +34,8 @@ static void *pub_thread(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         if (lost) {
-            if (p->has_session)
-                p->session.link(p->session.ctx, false);
+            if (p->has_dialect)
+                p->dialect.link(p->dialect.ctx, false);
             ef_pub_learn(p);
             ef_pub_reclaim(p);
             ef_pub_reclaim_replies(p);
@@ -57,7 +57,7 @@ static void *pub_thread(void *arg)
              * for `ready`), so whatever is still live belongs to the old one. */
             attempt = 0;
             ef_pub_reclaim(p);
-            ef_pub_session_up(p);
+            ef_pub_dialect_up(p);
             int rc = ef_pub_send_status(p, "online", false);
             pthread_mutex_lock(&p->lock);
             if (rc == MQTTASYNC_SUCCESS)
@@ -67,6 +67,7 @@ static void *pub_thread(void *arg)
             pthread_mutex_unlock(&p->lock);
             if (rc == MQTTASYNC_SUCCESS) {
                 ef_pub_after_birth(p);
+                ef_session_connected(p->session);
                 ef_queue_set_connected(p->q, true);
             } else
                 ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
@@ -82,6 +83,7 @@ static void *pub_thread(void *arg)
         }
         ef_pub_deliver_inbound(p);
         ef_pub_send_replies(p);
+        ef_pub_session_step(p);
         ef_pub_pump(p);
         if (now >= next_stall_check)
             next_stall_check = now + 250;
@@ -97,6 +99,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
         return NULL;
     p->mqtt = cfg->mqtt;
     p->q = q;
+    p->session = ef_session_new();
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -105,7 +108,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     pthread_condattr_destroy(&ca);
     snprintf(p->status_topic, sizeof p->status_topic, "%s/%s/status", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
+    if (!p->session || ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
         ef_pub_free(p);
         return NULL;
     }
@@ -138,10 +141,10 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     return p;
 }
 
-void ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_session *s)
+void ef_pub_set_dialect(struct ef_publisher *p, const struct ef_pub_dialect *s)
 {
-    p->session = *s;
-    p->has_session = true;
+    p->dialect = *s;
+    p->has_dialect = true;
 }
 
 int ef_pub_start(struct ef_publisher *p)
@@ -180,9 +183,9 @@ void ef_pub_stop(struct ef_publisher *p, int timeout_ms)
     p->state = ST_CLOSING;
     pthread_mutex_unlock(&p->lock);
     if (up)
-        ef_pub_session_death(p); /* Sparkplug: NDEATH before an intentional disconnect */
-    if (p->has_session)
-        p->session.link(p->session.ctx, false);
+        ef_pub_dialect_death(p); /* Sparkplug: NDEATH before an intentional disconnect */
+    if (p->has_dialect)
+        p->dialect.link(p->dialect.ctx, false);
     if (up) {
         ef_pub_send_status(p, "offline", true);
         MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
@@ -205,6 +208,7 @@ void ef_pub_free(struct ef_publisher *p)
         p->paho->destroy(&p->client);
     ef_pub_inbound_free(p);
     ef_mqtt_opts_free(&p->opts);
+    ef_session_free(p->session);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);

@@ -24,8 +24,8 @@
 
 struct ef_publisher;
 
-/* A message of the session below, outside the queue. */
-struct ef_pub_msg {
+/* A message of the dialect below, outside the queue or in place of a queued one. */
+struct ef_pub_out {
     const char *topic;
     const void *payload;
     size_t len;
@@ -45,13 +45,13 @@ struct ef_pub_msg {
  * births and sequence numbers); what it receives comes through
  * ef_pub_subscribe. Called on the publisher thread. Messages returned stay
  * valid until the next call of the same hook. */
-struct ef_pub_session {
+struct ef_pub_dialect {
     void *ctx;
-    void (*will)(void *ctx, struct ef_pub_msg *will); /* before each CONNECT */
-    void (*death)(void *ctx, struct ef_pub_msg *out); /* graceful stop, before DISCONNECT */
+    void (*will)(void *ctx, struct ef_pub_out *will); /* before each CONNECT */
+    void (*death)(void *ctx, struct ef_pub_out *out); /* graceful stop, before DISCONNECT */
     void (*link)(void *ctx, bool up);                 /* CONNACK, or the connection ended */
-    int (*control)(void *ctx, struct ef_pub_msg *out);                      /* EF_PUB_CONTROL_* */
-    int (*prepare)(void *ctx, const struct ef_qmsg *m, struct ef_pub_msg *out); /* EF_PUB_PREPARE_* */
+    int (*control)(void *ctx, struct ef_pub_out *out);                      /* EF_PUB_CONTROL_* */
+    int (*prepare)(void *ctx, const struct ef_qmsg *m, struct ef_pub_out *out); /* EF_PUB_PREPARE_* */
 };
 
 struct ef_pub_stats {
@@ -121,7 +121,7 @@ int ef_pub_reply(struct ef_publisher *p, const char *topic, const void *payload,
 
 /* Layers session S (copied; its ctx must outlive the publisher) on the
  * connection. Call before ef_pub_start. */
-void ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_session *s);
+void ef_pub_set_dialect(struct ef_publisher *p, const struct ef_pub_dialect *s);
 
 /* Starts the connect-and-drain thread. Returns 0 or -1. */
 int ef_pub_start(struct ef_publisher *p);
@@ -139,6 +139,22 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
                         size_t len);
 
 void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out);
+
+/* A retained message of the session set. */
+struct ef_pub_msg {
+    const char *topic;
+    const char *payload; /* LEN bytes; an empty one deletes the retained message */
+    size_t len;
+};
+
+/* The session set (gateway/mqtt/pub_session.h): retained messages sent at
+ * QoS 1 after every connect's birth, outside the queue. Replaces the
+ * previous set, copied; due at once when connected. Any thread. Returns 0
+ * or -1 (out of memory; the previous set stays). */
+int ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_msg *msgs, size_t n);
+
+/* Any thread (a subscription's handler too): send the session set again. */
+void ef_pub_resend_session(struct ef_publisher *p);
 
 /* Monotonic ms of the publisher thread's last loop turn (watchdog). */
 int64_t ef_pub_alive_ms(struct ef_publisher *p);

@@ -111,7 +111,7 @@ int ef_pub_start_connect(struct ef_publisher *p)
 {
     MQTTAsync_connectOptions co;
     ef_mqtt_fill_connect(&p->opts, &co, p->status_topic);
-    ef_pub_session_will(p);
+    ef_pub_dialect_will(p);
     co.context = p;
     if (p->mqtt.version == 5) {
         co.onSuccess5 = on_connect5;

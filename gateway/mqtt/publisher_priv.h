@@ -14,6 +14,7 @@
 
 #include "gateway/mqtt/mqtt_opts.h"
 #include "gateway/mqtt/paho_dl.h"
+#include "gateway/mqtt/pub_session.h"
 #include "gateway/mqtt/publisher.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
@@ -141,9 +142,10 @@ struct ef_publisher {
 
     char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     atomic_int_fast64_t alive_ms;
-    bool has_session;
-    struct ef_pub_session session; /* publisher.h; set before the thread starts */
-    bool session_wait;             /* the session holds the queue until an event */
+    struct ef_session *session; /* retained state re-sent per connection; own lock */
+    bool has_dialect;
+    struct ef_pub_dialect dialect; /* publisher.h (Sparkplug B); set before the thread starts */
+    bool dialect_wait;             /* the dialect holds the queue (no session yet) */
 };
 
 /* ---- publisher_window.c ---- */
@@ -182,17 +184,17 @@ void ef_pub_adopt_orphans_locked(struct ef_publisher *p);
 /* MQTT 5 CONNACK properties: the Maximum Packet Size, or 0. */
 size_t ef_pub_connack_limit(const MQTTProperties *props);
 
-/* ---- publisher_session.c: the session layered on the connection ---- */
+/* ---- publisher_dialect.c: a dialect's session layered on the connection ---- */
 
-/* Before a CONNECT: the session's will replaces "offline" in P->opts. */
-void ef_pub_session_will(struct ef_publisher *p);
-/* After CONNACK: the session starts (its subscriptions are ef_pub_subscribe's). */
-void ef_pub_session_up(struct ef_publisher *p);
-/* The pump: sends the session's control messages; true when queue
- * messages may go now (always true without a session). */
-bool ef_pub_session_control(struct ef_publisher *p);
-/* Graceful stop or the session's own disconnect: its death message first. */
-void ef_pub_session_death(struct ef_publisher *p);
+/* Before a CONNECT: the dialect's will replaces "offline" in P->opts. */
+void ef_pub_dialect_will(struct ef_publisher *p);
+/* After CONNACK: the dialect's session starts (its subscriptions are ef_pub_subscribe's). */
+void ef_pub_dialect_up(struct ef_publisher *p);
+/* The pump: sends the dialect's control messages; true when queue
+ * messages may go now (always true without a dialect). */
+bool ef_pub_dialect_control(struct ef_publisher *p);
+/* Graceful stop or the dialect's own disconnect: its death message first. */
+void ef_pub_dialect_death(struct ef_publisher *p);
 
 /* ---- publisher_inbound.c, publisher_reply.c: the way in, and replies ---- */
 

@@ -29,7 +29,7 @@ void ef_pub_wait_for_work(struct ef_publisher *p)
     int64_t now = ef_mono_ms();
     pthread_mutex_lock(&p->lock);
     bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
-                now >= p->pause_until && !p->lost && !p->need_birth && !p->session_wait;
+                now >= p->pause_until && !p->lost && !p->need_birth && !p->dialect_wait;
     if (ef_pub_inbox_waiting_locked(p) || ef_pub_replies_due_locked(p)) {
         pthread_mutex_unlock(&p->lock);
         return;
@@ -130,7 +130,7 @@ void ef_pub_reclaim(struct ef_publisher *p)
         ef_queue_nack(p->q, back[i]);
 }
 
-static int send_one(struct ef_publisher *p, struct ef_qmsg *m, const struct ef_pub_msg *out,
+static int send_one(struct ef_publisher *p, struct ef_qmsg *m, const struct ef_pub_out *out,
                     size_t size)
 {
     pthread_mutex_lock(&p->lock);
@@ -208,15 +208,15 @@ void ef_pub_pump(struct ef_publisher *p)
         bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
                     ef_mono_ms() >= p->pause_until;
         pthread_mutex_unlock(&p->lock);
-        if (!room || atomic_load(&p->stop) || !ef_pub_session_control(p))
+        if (!room || atomic_load(&p->stop) || !ef_pub_dialect_control(p))
             return;
         struct ef_qmsg *m;
         if (ef_queue_take(p->q, &m) != 0)
             return;
         /* The session may rewrite it (Sparkplug: aliases, seq), hold it
          * back for a birth first, or drop it. */
-        struct ef_pub_msg out = {m->topic, m->payload, m->payload_len, m->qos, m->retain};
-        int prep = p->has_session ? p->session.prepare(p->session.ctx, m, &out)
+        struct ef_pub_out out = {m->topic, m->payload, m->payload_len, m->qos, m->retain};
+        int prep = p->has_dialect ? p->dialect.prepare(p->dialect.ctx, m, &out)
                                   : EF_PUB_PREPARE_SEND;
         if (prep == EF_PUB_PREPARE_LATER) {
             ef_queue_nack(p->q, m);

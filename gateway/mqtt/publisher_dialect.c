@@ -5,12 +5,12 @@
 #include "common/log.h"
 #include "gateway/mqtt/publisher_priv.h"
 
-void ef_pub_session_will(struct ef_publisher *p)
+void ef_pub_dialect_will(struct ef_publisher *p)
 {
-    if (!p->has_session)
+    if (!p->has_dialect)
         return;
-    struct ef_pub_msg w;
-    p->session.will(p->session.ctx, &w);
+    struct ef_pub_out w;
+    p->dialect.will(p->dialect.ctx, &w);
     p->opts.will.topicName = w.topic;
     p->opts.will.message = NULL;
     p->opts.will.payload.data = w.payload;
@@ -19,13 +19,13 @@ void ef_pub_session_will(struct ef_publisher *p)
     p->opts.will.retained = w.retain;
 }
 
-void ef_pub_session_up(struct ef_publisher *p)
+void ef_pub_dialect_up(struct ef_publisher *p)
 {
-    if (p->has_session)
-        p->session.link(p->session.ctx, true);
+    if (p->has_dialect)
+        p->dialect.link(p->dialect.ctx, true);
 }
 
-static int send_plain(struct ef_publisher *p, const struct ef_pub_msg *m,
+static int send_plain(struct ef_publisher *p, const struct ef_pub_out *m,
                       MQTTAsync_responseOptions *ro)
 {
     MQTTAsync_message msg = MQTTAsync_message_initializer;
@@ -36,13 +36,13 @@ static int send_plain(struct ef_publisher *p, const struct ef_pub_msg *m,
     return p->paho->sendMessage(p->client, m->topic, &msg, ro);
 }
 
-void ef_pub_session_death(struct ef_publisher *p)
+void ef_pub_dialect_death(struct ef_publisher *p)
 {
-    if (!p->has_session)
+    if (!p->has_dialect)
         return;
     /* A DISCONNECT of our own makes the broker discard the will. */
-    struct ef_pub_msg d;
-    p->session.death(p->session.ctx, &d);
+    struct ef_pub_out d;
+    p->dialect.death(p->dialect.ctx, &d);
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     if (send_plain(p, &d, &ro) == MQTTASYNC_SUCCESS)
         p->paho->waitForCompletion(p->client, ro.token, 2000);
@@ -51,15 +51,15 @@ void ef_pub_session_death(struct ef_publisher *p)
 static void set_wait(struct ef_publisher *p, bool wait)
 {
     pthread_mutex_lock(&p->lock);
-    p->session_wait = wait;
+    p->dialect_wait = wait;
     pthread_mutex_unlock(&p->lock);
 }
 
-bool ef_pub_session_control(struct ef_publisher *p)
+bool ef_pub_dialect_control(struct ef_publisher *p)
 {
-    for (int i = 0; p->has_session && i < 1000; i++) {
-        struct ef_pub_msg out;
-        int rc = p->session.control(p->session.ctx, &out);
+    for (int i = 0; p->has_dialect && i < 1000; i++) {
+        struct ef_pub_out out;
+        int rc = p->dialect.control(p->dialect.ctx, &out);
         /* While the session waits (for its host), the thread sleeps on
          * events rather than on the queue, which has messages. */
         set_wait(p, rc == EF_PUB_CONTROL_WAIT);
@@ -68,7 +68,7 @@ bool ef_pub_session_control(struct ef_publisher *p)
         if (rc == EF_PUB_CONTROL_WAIT)
             return false;
         if (rc == EF_PUB_CONTROL_DISCONNECT) {
-            ef_pub_session_death(p);
+            ef_pub_dialect_death(p);
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
             dopt.timeout = 1000;
             p->paho->disconnect(p->client, &dopt);
@@ -83,5 +83,5 @@ bool ef_pub_session_control(struct ef_publisher *p)
             return false;
         }
     }
-    return !p->has_session;
+    return !p->has_dialect;
 }
