@@ -16,7 +16,12 @@
  *     --count-file PATH  rewritten after every request and connection
  *                        change: "total N", one "unit U N" line per unit
  *                        (requests received), "accepted N" and "closed N"
- *                        (connections accepted, and closed by the simulator)
+ *                        (connections accepted, and closed by the simulator),
+ *                        and one "addr A N" line per --count-addr
+ *     --count-addr A     count the requests whose range covers address A (any
+ *                        kind, any unit; repeatable)
+ *     --max-regs U:N     unit U answers register reads of more than N
+ *                        registers with "illegal data value" (a small buffer)
  *   Devices that hang up (TCP and rtu-over-tcp):
  *     --close-idle-ms N  close a connection that has been idle N ms
  *     --close-after N    close a connection after its N-th answer (1: after
@@ -48,6 +53,10 @@
  *   50..65    int64  -1234567890123456789   ABCD@50 DCBA@54 BADC@58 CDAB@62
  *   70..85    uint64 17375808098319191535   ABCD@70 DCBA@74 BADC@78 CDAB@82
  *   90..105   float64 -2.718281828459045    ABCD@90 DCBA@94 BADC@98 CDAB@102
+ *   110..117  "EDGEFERRY-01" high byte first, NUL-padded (string AB)
+ *   120..127  "EDGEFERRY-01" low byte first, NUL-padded (string BA)
+ *   130..133  "Zürich" in UTF-8, space-padded
+ *   134..135  'O' 'K' 0xFF 0x00 (not UTF-8)
  *   200..999  the address itself
  *   1000..    none (illegal data address)
  * Coil n is on when n % 3 == 0; discrete input n is on when n is odd.
@@ -81,6 +90,11 @@ struct sim {
     int nholes;
     int exc_at[MAX_RANGES];
     int nexc;
+    int count_addr[MAX_RANGES];
+    unsigned long long addr_reads[MAX_RANGES];
+    int ncount_addr;
+    int max_regs[MAX_RANGES][2]; /* unit, most registers per read */
+    int nmax_regs;
     int late_ms;
     int late_every;
     int pace_baud;
@@ -131,6 +145,8 @@ static void write_counts(const struct sim *s)
     for (int i = 0; i < s->nunits; i++)
         fprintf(f, "unit %d %llu\n", s->units[i].id, s->units[i].requests);
     fprintf(f, "accepted %llu\nclosed %llu\n", s->accepted, s->closed);
+    for (int i = 0; i < s->ncount_addr; i++)
+        fprintf(f, "addr %d %llu\n", s->count_addr[i], s->addr_reads[i]);
     fclose(f);
     rename(tmp, s->count_file); /* readers never see a half-written file */
 }
@@ -202,13 +218,18 @@ static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, in
         return;
     s->total++;
     u->requests++;
-    write_counts(s);
-    if (u->dead)
-        return;
     int fc = req[hdr];
     int addr = (req[hdr + 1] << 8) | req[hdr + 2];
     int nb = (fc == 5 || fc == 6) ? 1 : (req[hdr + 3] << 8) | req[hdr + 4];
+    for (int i = 0; i < s->ncount_addr; i++)
+        s->addr_reads[i] += touches(addr, nb, s->count_addr[i], s->count_addr[i]);
+    write_counts(s);
+    if (u->dead)
+        return;
     int exception = 0;
+    for (int i = 0; i < s->nmax_regs; i++)
+        if (s->max_regs[i][0] == unit && (fc == 3 || fc == 4) && nb > s->max_regs[i][1])
+            exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
     for (int i = 0; i < s->nholes; i++)
         if (touches(addr, nb, s->holes[i][0], s->holes[i][1]))
             exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
@@ -407,6 +428,7 @@ static void usage(void)
     fprintf(stderr, "usage: modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) "
                     "[--unit N] [--dead-unit N] [--hole A-B] [--exception-at A] "
                     "[--late-ms N] [--late-every K] [--baud-pace BAUD] [--count-file PATH] "
+                    "[--count-addr A] [--max-regs U:N] "
                     "[--close-idle-ms N] [--close-after N] [--reply-unit N] "
                     "[--reply-mbap-length N]\n");
     exit(2);
@@ -448,6 +470,12 @@ int main(int argc, char **argv)
             s.nholes++;
         } else if (!strcmp(a, "--exception-at") && s.nexc < MAX_RANGES) {
             s.exc_at[s.nexc++] = atoi(v);
+        } else if (!strcmp(a, "--count-addr") && s.ncount_addr < MAX_RANGES) {
+            s.count_addr[s.ncount_addr++] = atoi(v);
+        } else if (!strcmp(a, "--max-regs") && s.nmax_regs < MAX_RANGES) {
+            if (sscanf(v, "%d:%d", &s.max_regs[s.nmax_regs][0], &s.max_regs[s.nmax_regs][1]) != 2)
+                usage();
+            s.nmax_regs++;
         } else if (!strcmp(a, "--late-ms")) {
             s.late_ms = atoi(v);
         } else if (!strcmp(a, "--late-every")) {
