@@ -207,6 +207,8 @@ const struct ef_enum_name ef_format_names[] = {
 static const struct ef_enum_name replay_names[] = {
     {"live-first", EF_REPLAY_LIVE_FIRST}, {"fifo", EF_REPLAY_FIFO}, {NULL, 0}};
 static const struct ef_enum_name version_names[] = {{"3.1.1", 4}, {"5", 5}, {NULL, 0}};
+static const struct ef_enum_name write_single_names[] = {
+    {"fc6", EF_WRITE_SINGLE_FC6}, {"fc16", EF_WRITE_SINGLE_FC16}, {NULL, 0}};
 
 /* ---- tables ---- */
 
@@ -258,6 +260,11 @@ static const struct ef_key mqtt_keys[] = {
     KEY(struct ef_mqtt, alarm_qos, "alarm_qos", t_int, "1", 0, 0, 2, "QoS of alarm messages"),
     KEY(struct ef_mqtt, retain_alarms, "retain_alarms", t_bool, "true", 0, 0, 0,
         "alarm messages are retained by the broker"),
+    KEY(struct ef_mqtt, max_packet_size, "max_packet_size", t_int, NULL, 0, 64, 268435460,
+        "largest MQTT packet the broker takes (bytes), for 3.1.1 brokers that do not say; "
+        "a larger message is never sent"),
+    KEY(struct ef_mqtt, command_max_age_ms, "command_max_age_ms", t_int, "10000", 0, 100, 3600000,
+        "a command is dropped this long after it arrived, or when its own ts is this old"),
 };
 
 static const struct ef_key queue_keys[] = {
@@ -321,6 +328,8 @@ static const struct ef_key device_keys[] = {
     KEY(struct ef_device_build, d.max_gap, "max_gap", t_int, NULL, 0, 0, 2000,
         "unused addresses one merged read of this device may span; default: the "
         "template's, else the bus's"),
+    ENUM(struct ef_device_build, d.write_single, "write_single", write_single_names, NULL,
+         "one-register writes: fc6 or fc16; default: the template's, else fc6"),
 };
 
 static const struct ef_key template_keys[] = {
@@ -332,6 +341,8 @@ static const struct ef_key template_keys[] = {
         "max_regs of the devices using this template that do not set their own"),
     KEY(struct ef_template_build, max_gap, "max_gap", t_int, NULL, 0, 0, 2000,
         "max_gap of the devices using this template that do not set their own"),
+    ENUM(struct ef_template_build, write_single, "write_single", write_single_names, NULL,
+         "default write_single of the devices using this template"),
 };
 
 static const struct ef_key point_keys[] = {
@@ -362,6 +373,12 @@ static const struct ef_key point_keys[] = {
         "alarm when the value falls below this"),
     KEY(struct ef_point_build, p.alarm_hysteresis, "alarm_hysteresis", t_double, "0", 0, 0, DMAX,
         "an alarm clears only this far back inside its limit"),
+    KEY(struct ef_point_build, p.writable, "writable", t_bool, "false", 0, 0, 0,
+        "may be written from MQTT (holding registers, bits of them, and coils)"),
+    KEY(struct ef_point_build, p.write_min, "write_min", t_double, NULL, 0, -DMAX, DMAX,
+        "smallest value a command may write, in published units"),
+    KEY(struct ef_point_build, p.write_max, "write_max", t_double, NULL, 0, -DMAX, DMAX,
+        "largest value a command may write, in published units"),
 };
 
 static const struct ef_key serial_keys[] = {

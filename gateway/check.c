@@ -136,6 +136,9 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
                  "retain_alarms %s\n",
             m->uri, m->client_id, m->version == 5 ? "5" : "3.1.1", m->keepalive_s,
             m->telemetry_qos, m->alarm_qos, yes_no(m->retain_alarms));
+    if (m->max_packet_size)
+        fprintf(out, "  max_packet_size %d bytes: larger messages are set aside\n",
+                m->max_packet_size);
     if (m->username[0] || m->password_file[0])
         fprintf(out, "  credentials: user %s, password from %s\n",
                 m->username[0] ? m->username : "(none)",
