@@ -35,11 +35,14 @@ enum ef_value_type {
     EF_T_UINT64,
     EF_T_FLOAT32,
     EF_T_FLOAT64,
+    EF_T_STRING, /* `length` registers of text (decode_text.h) */
 };
 
 /* Word/byte order of multi-register values, named by where the bytes of the
  * big-endian value A B C D (E F G H for 64 bits) appear on the wire. */
-enum ef_order { EF_ORDER_ABCD, EF_ORDER_DCBA, EF_ORDER_BADC, EF_ORDER_CDAB };
+enum ef_order { EF_ORDER_ABCD, EF_ORDER_DCBA, EF_ORDER_BADC, EF_ORDER_CDAB,
+                /* strings only: each register's high byte first (AB) or low byte first */
+                EF_ORDER_AB, EF_ORDER_BA };
 
 enum ef_serial_format { EF_FMT_NMEA, EF_FMT_KV, EF_FMT_CSV };
 
@@ -57,7 +60,9 @@ struct ef_point {
     enum ef_reg_kind kind;   /* from register = KIND:N */
     uint16_t address;        /* 0-based protocol address */
     enum ef_value_type type; /* default uint16, bool for coil/discrete/bit */
-    enum ef_order order;     /* default ABCD */
+    enum ef_order order;     /* default ABCD; AB for a string */
+    int length;              /* string: registers of text, 1..125; else 0 */
+    int interval_ms;         /* own poll period, a multiple of the device's; 0: the device's */
     int bit;                 /* 0..15, or -1 when not a bit point */
     double scale;            /* default 1 */
     double offset;           /* default 0 */
@@ -78,9 +83,14 @@ struct ef_point {
     double write_min, write_max; /* write_min <= write_max when both are set */
 };
 
-/* Registers a point occupies (1 for bool, bits, 16-bit), or bits for coil and
- * discrete points (always 1): the unit the poll plan counts in. */
+/* Registers a point occupies (1 for bool, bits, 16-bit; `length` for a
+ * string), or bits for coil and discrete points (always 1): the unit the
+ * poll plan counts in. */
 unsigned ef_point_width(const struct ef_point *p);
+
+/* Most distinct poll plans one device's point intervals may need (see
+ * ef_device_phases); more is a configuration error. */
+#define EF_PHASES_MAX 64
 
 struct ef_bus {
     char name[EF_NAME_MAX + 1];
@@ -110,6 +120,8 @@ struct ef_device {
     int offline_after;   /* default 3 */
     int heartbeat_s;     /* default 300 */
     bool check_unit;     /* tcp: a reply must carry the request's unit id; default true */
+    int max_regs;        /* coalescing limits: the device's, else its template's, */
+    int max_gap;         /* else its bus's */
     char template_name[EF_NAME_MAX + 1]; /* "" when none */
     enum ef_write_single write_single;   /* device value, else its template's, else fc6 */
     /* Template points first (in file order), then the device's own; a device
@@ -236,6 +248,18 @@ const char *ef_reg_kind_name(enum ef_reg_kind k);
 const char *ef_value_type_name(enum ef_value_type t);
 const char *ef_order_name(enum ef_order o);
 const char *ef_serial_format_name(enum ef_serial_format f);
+
+/* Poll period of point P of device D, in device polls (1 when the point has
+ * no interval_ms of its own). */
+unsigned ef_point_every(const struct ef_device *d, const struct ef_point *p);
+
+/* The distinct poll plans of device D: a poll n (0, 1, 2, ...) reads the
+ * points whose every divides n, so the plan of poll n depends only on
+ * m(n) = lcm of the periods that divide n. Writes the distinct m values in
+ * ascending order into OUT (at most CAP of them; poll 0's, the lcm of all
+ * periods, is the last) and returns how many there are, or CAP + 1 when
+ * there are more (or an lcm passes 2^62 polls). */
+size_t ef_device_phases(const struct ef_device *d, uint64_t *out, size_t cap);
 
 /* Looks up a point of a serial sensor by the name a parser reported;
  * NULL when not configured. */

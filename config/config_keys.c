@@ -218,9 +218,10 @@ const struct ef_enum_name ef_value_type_names[] = {
     {"bool", EF_T_BOOL},     {"int16", EF_T_INT16},     {"uint16", EF_T_UINT16},
     {"int32", EF_T_INT32},   {"uint32", EF_T_UINT32},   {"int64", EF_T_INT64},
     {"uint64", EF_T_UINT64}, {"float32", EF_T_FLOAT32}, {"float64", EF_T_FLOAT64},
-    {NULL, 0}};
+    {"string", EF_T_STRING}, {NULL, 0}};
 const struct ef_enum_name ef_order_names[] = {{"ABCD", EF_ORDER_ABCD}, {"DCBA", EF_ORDER_DCBA},
                                               {"BADC", EF_ORDER_BADC}, {"CDAB", EF_ORDER_CDAB},
+                                              {"AB", EF_ORDER_AB},     {"BA", EF_ORDER_BA},
                                               {NULL, 0}};
 const struct ef_enum_name ef_format_names[] = {
     {"nmea", EF_FMT_NMEA}, {"kv", EF_FMT_KV}, {"csv", EF_FMT_CSV}, {NULL, 0}};
@@ -355,6 +356,12 @@ static const struct ef_key device_keys[] = {
     KEY(struct ef_device_build, d.check_unit, "check_unit", t_bool, "true", 0, 0, 0,
         "tcp: a reply must carry the request's unit id; false for a device that answers "
         "with a fixed one; default: the template's, else true"),
+    KEY(struct ef_device_build, d.max_regs, "max_regs", t_int, NULL, 0, 1, 2000,
+        "largest read of this device (as the bus's max_regs); default: the template's, "
+        "else the bus's"),
+    KEY(struct ef_device_build, d.max_gap, "max_gap", t_int, NULL, 0, 0, 2000,
+        "unused addresses one merged read of this device may span; default: the "
+        "template's, else the bus's"),
     ENUM(struct ef_device_build, d.write_single, "write_single", write_single_names, NULL,
          "one-register writes: fc6 or fc16; default: the template's, else fc6"),
 };
@@ -364,6 +371,10 @@ static const struct ef_key template_keys[] = {
         "default poll period of the devices using this template"),
     KEY(struct ef_template_build, check_unit, "check_unit", t_bool, "true", 0, 0, 0,
         "check_unit of the devices using this template that do not set their own"),
+    KEY(struct ef_template_build, max_regs, "max_regs", t_int, NULL, 0, 1, 2000,
+        "max_regs of the devices using this template that do not set their own"),
+    KEY(struct ef_template_build, max_gap, "max_gap", t_int, NULL, 0, 0, 2000,
+        "max_gap of the devices using this template that do not set their own"),
     ENUM(struct ef_template_build, write_single, "write_single", write_single_names, NULL,
          "default write_single of the devices using this template"),
 };
@@ -373,8 +384,13 @@ static const struct ef_key point_keys[] = {
         "coil:N, discrete:N, input:N or holding:N (required for Modbus; N is 0..65535)"),
     ENUM(struct ef_point_build, p.type, "type", ef_value_type_names, NULL,
          "value type; default uint16, bool for coils, discrete inputs and bits"),
+    KEY(struct ef_point_build, p.length, "length", t_int, NULL, 0, 1, 125,
+        "string: registers of text (two bytes each)"),
     ENUM(struct ef_point_build, p.order, "order", ef_order_names, "ABCD",
-         "word/byte order of multi-register values"),
+         "word/byte order of multi-register values; a string's: AB (high byte first, "
+         "the default) or BA"),
+    KEY(struct ef_point_build, p.interval_ms, "interval_ms", t_int, NULL, 0, 10, 86400000,
+        "Modbus: this point's own poll period, a multiple of its device's interval_ms"),
     KEY(struct ef_point_build, p.bit, "bit", t_int, NULL, 0, 0, 15,
         "read one bit (0 = least significant) of an input or holding register as bool"),
     KEY(struct ef_point_build, p.scale, "scale", t_double, "1", 0, -DMAX, DMAX,

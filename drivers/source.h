@@ -20,6 +20,7 @@ enum ef_value_kind {
     EF_VAL_UINT,   /* exact unsigned integer (uint64 above 2^53 stays exact) */
     EF_VAL_FLOAT,  /* a float32 reading: printed in its shortest float32 form */
     EF_VAL_DOUBLE, /* scaled values, float64, parsed decimal numbers */
+    EF_VAL_STRING, /* text, always valid UTF-8 (as.s); may hold NULs */
 };
 
 struct ef_value {
@@ -30,10 +31,16 @@ struct ef_value {
         uint64_t u;
         float f;
         double d;
+        struct {
+            const char *p; /* LEN bytes, not NUL-terminated; owned by the source
+                            * and valid during the sink call only: copy to keep */
+            size_t len;
+        } s;
     } as;
 };
 
-/* The value as a double, for deadbands and alarm limits. */
+/* The value as a double, for deadbands and alarm limits (NaN for a string,
+ * which has neither: the configuration refuses them on string points). */
 double ef_value_as_double(const struct ef_value *v);
 
 /* raw * scale + offset, exact where it can be: a scale of 1/k (0.1, 0.01)

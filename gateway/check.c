@@ -4,6 +4,7 @@
 
 #include "drivers/modbus/plan.h"
 #include "gateway/north/homeassistant.h"
+#include "drivers/modbus/plan_set.h"
 
 static const char *yes_no(bool b) { return b ? "true" : "false"; }
 
@@ -13,10 +14,14 @@ static void print_point(const struct ef_point *p, FILE *out)
     if (p->has_register) {
         fprintf(out, " %s:%u %s", ef_reg_kind_name(p->kind), (unsigned)p->address,
                 ef_value_type_name(p->type));
+        if (p->type == EF_T_STRING)
+            fprintf(out, " length %d", p->length);
         if (p->bit >= 0)
             fprintf(out, " bit %d", p->bit);
-        else if (ef_point_width(p) > 1)
+        else if (ef_point_width(p) > 1 || p->type == EF_T_STRING)
             fprintf(out, " %s", ef_order_name(p->order));
+        if (p->interval_ms > 0)
+            fprintf(out, " every %d ms", p->interval_ms);
     }
     if (p->scaled)
         fprintf(out, " scale %g offset %g", p->scale, p->offset);
@@ -92,19 +97,27 @@ static int print_bus(const struct ef_config *cfg, size_t b, const size_t *devs, 
     for (size_t d = 0; d < n; d++) {
         const struct ef_device *dev = &cfg->devices[devs[d]];
         fprintf(out, "  device %s: unit %d, every %d ms, offline after %d failed polls, "
-                     "heartbeat %d s%s%s\n",
+                     "heartbeat %d s%s%s",
                 dev->name, dev->unit, dev->interval_ms, dev->offline_after, dev->heartbeat_s,
                 dev->template_name[0] ? ", template " : "", dev->template_name);
+        if (dev->max_regs != bus->max_regs || dev->max_gap != bus->max_gap)
+            fprintf(out, ", max_gap %d, max_regs %d", dev->max_gap, dev->max_regs);
+        fputc('\n', out);
         print_topics(cfg, dev->name, out);
         for (size_t i = 0; i < dev->npoints; i++)
             print_point(&dev->points[i], out);
-        struct ef_plan plan;
-        if (ef_plan_build_device(&plan, dev, bus) != 0)
+        struct ef_plan_set set;
+        if (ef_plan_set_build(&set, dev, bus) != 0)
             return -1;
-        fprintf(out, "    plan: %zu request%s per poll for %zu points\n",
-                ef_plan_requests(&plan), ef_plan_requests(&plan) == 1 ? "" : "s", dev->npoints);
-        ef_plan_print(&plan, out);
-        ef_plan_free(&plan);
+        size_t r0 = set.nplans ? ef_plan_requests(&set.plans[0]) : 0;
+        if (set.nplans > 1)
+            fprintf(out, "    plan: %zu plans by point interval; poll 0 reads all %zu points "
+                         "in %zu request%s\n", set.nplans, dev->npoints, r0, r0 == 1 ? "" : "s");
+        else
+            fprintf(out, "    plan: %zu request%s per poll for %zu points\n", r0,
+                    r0 == 1 ? "" : "s", dev->npoints);
+        ef_plan_set_print(&set, out);
+        ef_plan_set_free(&set);
     }
     return 0;
 }

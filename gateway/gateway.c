@@ -13,6 +13,7 @@
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
 #include "gateway/core/core.h"
+#include "gateway/commands.h"
 #include "gateway/discovery.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
@@ -38,6 +39,7 @@ struct gateway {
     struct ef_queue *queue;
     struct ef_publisher *pub;
     struct ef_sp_node *sp; /* [sparkplug] enabled: lives with the publisher */
+    struct ef_sparkplug_writer sp_writer; /* its DCMD go to the commands path */
     struct generation gen;
     /* What replaced cores and publishers counted: stats count from the
      * process start, across reloads. */
@@ -47,6 +49,7 @@ struct gateway {
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
     struct ef_ha_set ha; /* discovery messages handed to the publisher */
+    struct ef_commands *commands; /* the downlink; lives across reloads */
 };
 
 static void generation_stop(struct generation *g)
@@ -112,6 +115,7 @@ static void publish_stats(struct gateway *gw)
     ef_queue_get_stats(gw->queue, &in.queue);
     ef_pub_get_stats(gw->pub, &in.pub);
     ef_stats_add_pub(&in.pub, &gw->pub_before);
+    ef_commands_get_stats(gw->commands, &in.commands);
     if (gw->sp) {
         in.has_sparkplug = true;
         ef_sp_node_get_stats(gw->sp, &in.sparkplug);
@@ -145,7 +149,8 @@ static bool publisher_new(struct gateway *gw, const struct ef_config *cfg)
     if (cfg->sparkplug.enabled && !(gw->sp = ef_sp_node_new(cfg)))
         return false;
     gw->pub = ef_pub_new(cfg, gw->queue);
-    if (gw->pub && gw->sp && ef_sparkplug_attach(gw->sp, gw->pub) != 0) {
+    ef_sparkplug_writer_init(&gw->sp_writer, cfg, gw->commands);
+    if (gw->pub && gw->sp && ef_sparkplug_attach(gw->sp, gw->pub, &gw->sp_writer) != 0) {
         ef_err("sparkplug: cannot subscribe to its topics");
         ef_pub_free(gw->pub);
         gw->pub = NULL;
@@ -172,6 +177,7 @@ static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
     /* Sparkplug changes the will and the subscriptions: a new connection. */
     return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
            memcmp(&a->sparkplug, &b->sparkplug, sizeof a->sparkplug) == 0 &&
+           ef_commands_wanted(a) == ef_commands_wanted(b) &&
            strcmp(a->gateway.id, b->gateway.id) == 0 &&
            a->homeassistant.enabled == b->homeassistant.enabled &&
            strcmp(a->homeassistant.discovery_prefix, b->homeassistant.discovery_prefix) == 0;
@@ -232,6 +238,9 @@ static void reload(struct gateway *gw)
      * state file: a new state_dir may be another gateway's. */
     memcpy(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir, sizeof cfg->gateway.state_dir);
     bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
+    /* Commands that arrive from here to the new generation's start are
+     * refused ("reloading"); the sources' stop answers those in progress. */
+    ef_commands_set(gw->commands, NULL, NULL, 0, gw->pub);
     generation_stop(&gw->gen);
     if (gw->gen.core) {
         struct ef_core_stats cs;
@@ -248,10 +257,13 @@ static void reload(struct gateway *gw)
         struct ef_pub_stats ps;
         ef_pub_get_stats(gw->pub, &ps);
         ef_stats_add_pub(&gw->pub_before, &ps);
+        ef_commands_set(gw->commands, NULL, NULL, 0, NULL);
         publisher_free(gw);
         publisher_new(gw, cfg);
-        if (gw->pub)
+        if (gw->pub) {
             ef_discovery_attach(cfg, gw->pub);
+            ef_commands_attach(gw->commands, cfg, gw->pub);
+        }
     }
     generation_free(&gw->gen);
     if (!new_mqtt && gw->sp)
@@ -267,6 +279,7 @@ static void reload(struct gateway *gw)
     ef_core_topics_free(avail, navail);
     if (gw->pub)
         ef_discovery_update(&gw->ha, cfg, gw->pub);
+    ef_commands_set(gw->commands, cfg, gw->gen.sources, gw->gen.nsources, gw->pub);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -325,7 +338,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
     int err, lock = -1;
-    if (!gw.stats_buf) {
+    gw.commands = ef_commands_new();
+    if (!gw.stats_buf || !gw.commands) {
         ef_err("out of memory");
         ef_config_free(cfg);
     } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) < 0) {
@@ -337,7 +351,10 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         ef_config_free(cfg);
     } else if (generation_start(&gw.gen, cfg, gw.queue, gw.sp, false) != 0 ||
                ef_discovery_attach(cfg, gw.pub) != 0 ||
-               ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 || ef_pub_start(gw.pub) != 0) {
+               ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 ||
+               ef_commands_attach(gw.commands, cfg, gw.pub) != 0 ||
+               (ef_commands_set(gw.commands, cfg, gw.gen.sources, gw.gen.nsources, gw.pub),
+                ef_pub_start(gw.pub) != 0)) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
@@ -347,7 +364,11 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     }
 
     ef_service_stopping();
+    if (gw.commands)
+        ef_commands_set(gw.commands, NULL, NULL, 0, gw.pub);
     generation_stop(&gw.gen);
+    if (gw.commands)
+        ef_commands_set(gw.commands, NULL, NULL, 0, NULL);
     if (gw.pub) {
         ef_pub_stop(gw.pub, 2000);
         publisher_free(&gw);
@@ -358,6 +379,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_commands_free(gw.commands);
     ef_ha_set_free(&gw.ha);
     ef_statedir_unlock(lock);
     return rc;

@@ -1,6 +1,11 @@
 #include "gateway/sparkplug_glue.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/clock.h"
 #include "common/log.h"
+#include "gateway/north/json.h"
 
 static void to_pub(struct ef_pub_out *o, const struct ef_sp_out *s)
 {
@@ -56,8 +61,58 @@ static int prepare(void *ctx, const struct ef_qmsg *m, struct ef_pub_out *out)
                                     : EF_PUB_PREPARE_LATER;
 }
 
-int ef_sparkplug_attach(struct ef_sp_node *n, struct ef_publisher *p)
+/* DCMD -> the commands path: {"values":{...},"ts":TS} on P/G/set/D, as a
+ * JSON command would come, so every rule of docs/commands.md applies and
+ * the result goes to P/G/result/D. */
+static void dcmd_write(void *ctx, const char *device, const char *const *points,
+                       const struct ef_value *values, size_t n, int64_t ts_ms)
 {
+    struct ef_sparkplug_writer *wr = ctx;
+    char topic[EF_STR_MAX + 2 * EF_NAME_MAX + 16];
+    snprintf(topic, sizeof topic, "%s/set/%s", wr->base, device);
+    char *payload = malloc(EF_PUB_INBOUND_MAX);
+    if (!payload) {
+        ef_err("sparkplug: DCMD for %s dropped: out of memory", device);
+        return;
+    }
+    struct ef_buf b;
+    ef_buf_init(&b, payload, EF_PUB_INBOUND_MAX);
+    ef_buf_puts(&b, "{\"values\":{");
+    for (size_t i = 0; i < n; i++) {
+        ef_buf_puts(&b, i ? ",\"" : "\"");
+        ef_buf_puts(&b, points[i]);
+        ef_buf_puts(&b, "\":");
+        ef_buf_value(&b, &values[i]);
+    }
+    ef_buf_puts(&b, "}");
+    if (ts_ms > 0) {
+        ef_buf_puts(&b, ",\"ts\":");
+        ef_buf_int(&b, ts_ms);
+    }
+    ef_buf_puts(&b, "}");
+    if (ef_buf_ok(&b)) {
+        struct ef_pub_inbound m = {.topic = topic, .payload = payload, .len = b.len, .qos = 1,
+                                   .arrived_mono_ms = ef_mono_ms()};
+        ef_info("sparkplug: DCMD for %s as a command: %s", device, payload);
+        ef_commands_submit(wr->commands, &m);
+    } else {
+        ef_err("sparkplug: DCMD for %s too large as a command: dropped", device);
+    }
+    free(payload);
+}
+
+void ef_sparkplug_writer_init(struct ef_sparkplug_writer *w, const struct ef_config *cfg,
+                              struct ef_commands *commands)
+{
+    snprintf(w->base, sizeof w->base, "%s/%s", cfg->mqtt.topic_prefix, cfg->gateway.id);
+    w->commands = commands;
+}
+
+int ef_sparkplug_attach(struct ef_sp_node *n, struct ef_publisher *p,
+                        struct ef_sparkplug_writer *writer)
+{
+    if (writer)
+        ef_sp_node_set_writer(n, dcmd_write, writer);
     struct ef_pub_dialect s;
     ef_sparkplug_dialect(n, &s);
     ef_pub_set_dialect(p, &s);

@@ -71,6 +71,7 @@ static void schedule_next(struct ef_mb_bus *b, struct ef_mb_dev *d)
         d->next_due_ms += interval;
         skipped++;
     }
+    d->poll_no += 1 + skipped; /* slow points keep to the clock, not to the polls made */
     if (skipped) {
         atomic_fetch_add_explicit(&b->counters[d->index].skipped, skipped,
                                   memory_order_relaxed);
@@ -153,7 +154,9 @@ static void bus_destroy(struct ef_source *src)
     bus_stop(src);
     ef_mb_conn_close(b, false);
     for (size_t i = 0; i < b->ndevs; i++) {
-        ef_plan_free(&b->devs[i].plan);
+        ef_plan_set_free(&b->devs[i].plans);
+        free(b->devs[i].text);
+        free(b->devs[i].text_at);
         free(b->devs[i].have);
         free(b->devs[i].values);
         free(b->devs[i].readings);
@@ -183,9 +186,16 @@ static int init_dev(struct ef_mb_dev *d, const struct ef_config *cfg, size_t ind
     d->have = calloc(n, sizeof *d->have);
     d->values = calloc(n, sizeof *d->values);
     d->readings = calloc(n, sizeof *d->readings);
-    if (!d->have || !d->values || !d->readings)
+    d->text_at = calloc(n, sizeof *d->text_at);
+    size_t text = 0;
+    for (size_t i = 0; d->text_at && i < dev->npoints; i++) {
+        d->text_at[i] = text;
+        text += dev->points[i].type == EF_T_STRING ? EF_TEXT_MAX : 0;
+    }
+    d->text = malloc(text ? text : 1);
+    if (!d->have || !d->values || !d->readings || !d->text_at || !d->text)
         return -1;
-    return ef_plan_build_device(&d->plan, dev, &cfg->buses[dev->bus]);
+    return ef_plan_set_build(&d->plans, dev, &cfg->buses[dev->bus]);
 }
 
 struct ef_source *ef_modbus_bus_new(const struct ef_config *cfg, size_t bus_index,

@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "drivers/modbus/bus_priv.h"
 #include "drivers/modbus/decode.h"
+#include "drivers/modbus/decode_text.h"
 
 /* Short names in this file for the request outcomes of bus_priv.h. */
 #define RQ_OK EF_MB_RQ_OK
@@ -195,13 +196,17 @@ static enum ef_mb_rq read_with_retries(struct ef_mb_bus *b, struct ef_mb_dev *d,
 
 static void decode_read(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r)
 {
-    const struct ef_plan *plan = &d->plan;
+    const struct ef_plan *plan = d->plan;
     bool bits = r->kind == EF_REG_COIL || r->kind == EF_REG_DISCRETE;
     for (size_t k = r->first; k < r->first + r->n; k++) {
         size_t idx = plan->order[k];
         unsigned off = ef_plan_offset(plan, r, k);
         if (bits) {
             ef_decode_bit(b->bits[off], &d->values[idx]);
+            d->have[idx] = true;
+        } else if (plan->points[idx].type == EF_T_STRING) {
+            ef_decode_string(&b->regs[off], &plan->points[idx], d->text + d->text_at[idx],
+                             EF_TEXT_MAX, &d->values[idx]);
             d->have[idx] = true;
         } else if (ef_decode_regs(&b->regs[off], &plan->points[idx], &d->values[idx]) == 0) {
             d->have[idx] = true;
@@ -215,7 +220,7 @@ static void mark_hole(struct ef_mb_bus *b, struct ef_mb_dev *d, struct ef_plan_r
     ef_warn("bus %s: device %s refuses %s %u..%u (illegal data address); point %s and any "
             "sharing its registers will not be read",
             b->bus->name, d->cfg->name, kind_word(r->kind), (unsigned)r->start,
-            (unsigned)r->start + r->count - 1, d->plan.points[d->plan.order[r->first]].name);
+            (unsigned)r->start + r->count - 1, d->plan->points[d->plan->order[r->first]].name);
 }
 
 /* Runs the reads; returns true if at least one succeeded. */
@@ -224,8 +229,8 @@ static bool run_reads(struct ef_mb_bus *b, struct ef_mb_dev *d, bool *stopped)
     struct ef_dev_counters *c = &b->counters[d->index];
     bool answered = false;
     bool give_up = false;
-    for (size_t i = 0; i < d->plan.nreads; i++) {
-        struct ef_plan_read *r = &d->plan.reads[i];
+    for (size_t i = 0; i < d->plan->nreads; i++) {
+        struct ef_plan_read *r = &d->plan->reads[i];
         if (r->hole || give_up) {
             count(&c->points_failed, r->n);
             continue;
@@ -239,7 +244,7 @@ static bool run_reads(struct ef_mb_bus *b, struct ef_mb_dev *d, bool *stopped)
             decode_read(b, d, r);
             answered = true;
         } else if (res == RQ_HOLE) {
-            int s = ef_plan_split(&d->plan, i);
+            int s = ef_plan_split(d->plan, i);
             if (s == 1) {
                 ef_info("bus %s: device %s: illegal data address; read split in two",
                         b->bus->name, d->cfg->name);
@@ -247,8 +252,8 @@ static bool run_reads(struct ef_mb_bus *b, struct ef_mb_dev *d, bool *stopped)
                 continue;
             }
             if (s == 0)
-                mark_hole(b, d, &d->plan.reads[i]);
-            count(&c->points_failed, d->plan.reads[i].n);
+                mark_hole(b, d, &d->plan->reads[i]);
+            count(&c->points_failed, d->plan->reads[i].n);
         } else {
             count(&c->points_failed, r->n);
             give_up = res == RQ_NO_ANSWER;
@@ -259,6 +264,9 @@ static bool run_reads(struct ef_mb_bus *b, struct ef_mb_dev *d, bool *stopped)
 
 void ef_mb_poll_device(struct ef_mb_bus *b, struct ef_mb_dev *d)
 {
+    d->plan = ef_plan_set_for(&d->plans, d->poll_no);
+    if (!d->plan)
+        return; /* no point is due in this period: no poll at all */
     struct ef_dev_counters *c = &b->counters[d->index];
     int64_t ts = ef_wall_ms();
     memset(d->have, 0, d->cfg->npoints * sizeof *d->have);

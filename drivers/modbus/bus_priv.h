@@ -13,7 +13,8 @@
 
 #include "common/clock.h"
 #include "drivers/modbus/bus.h"
-#include "drivers/modbus/plan.h"
+#include "drivers/modbus/decode_text.h"
+#include "drivers/modbus/plan_set.h"
 
 #define EF_MB_BACKOFF_MIN_MS 500
 #define EF_MB_BACKOFF_MAX_MS 30000
@@ -22,11 +23,15 @@
 struct ef_mb_dev {
     const struct ef_device *cfg;
     size_t index; /* in cfg->devices: source_index and counters index */
-    struct ef_plan plan;
+    struct ef_plan_set plans; /* one per set of points due together */
+    struct ef_plan *plan;     /* the plan of the poll in progress */
+    uint64_t poll_no;         /* periods since the start, skipped ones included */
     int64_t next_due_ms; /* monotonic */
     bool *have;          /* per point: read in the current poll */
     struct ef_value *values;
     struct ef_reading *readings;
+    char *text;       /* the text of string points, EF_TEXT_MAX bytes per string point */
+    size_t *text_at;  /* per point: its offset in text */
     bool reply_warned; /* a refused tcp reply was logged in this streak */
     /* Consecutive failed polls (capped at offline_after): written by the bus
      * thread, read by write() on the caller's thread. */

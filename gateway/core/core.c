@@ -48,7 +48,11 @@ struct slot *ef_core_slot_stable(struct core_dev *d, size_t hint, const char *na
 static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t ts, int heartbeat_s)
 {
     double db = r->point ? r->point->deadband : 0;
-    if (r->forced || db <= 0 || s == NULL || s->last_sent_ms == 0)
+    /* Text has no distance to measure (the configuration refuses deadbands
+     * on strings): it goes out whenever it is read. A forced reading (the
+     * read-back after a write) goes out whatever its deadband. */
+    if (r->forced || db <= 0 || r->value.kind == EF_VAL_STRING || s == NULL ||
+        s->last_sent_ms == 0)
         return true;
     if (heartbeat_s > 0 && ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
         return true; /* heartbeat_s = 0: never forced */
@@ -68,7 +72,8 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
          * the configuration; a serial parser's names live in a buffer. */
         bool stable = r->point && r->name == r->point->name;
         struct slot *s = ef_core_slot_stable(d, i, r->name, stable);
-        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low))
+        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low) &&
+            r->value.kind != EF_VAL_STRING)
             *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
         d->include[i] = must_send(r, s, smp->ts_ms, d->heartbeat_s);
         if (d->include[i]) {

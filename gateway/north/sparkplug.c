@@ -5,9 +5,13 @@
 
 enum ef_sp_type ef_sp_point_type(const struct ef_point *p, bool serial)
 {
+    if (p && p->type == EF_T_STRING)
+        return EF_SPT_STRING;
     if (serial || !p || p->scaled)
         return EF_SPT_DOUBLE;
     switch (p->type) {
+    case EF_T_STRING:
+        return EF_SPT_STRING;
     case EF_T_BOOL:
         return EF_SPT_BOOLEAN;
     case EF_T_INT16:
@@ -59,6 +63,14 @@ static int64_t as_int(const struct ef_value *v)
 
 void ef_sp_set_value(struct ef_sp_metric *m, enum ef_sp_type t, const struct ef_value *v)
 {
+    if (v->kind == EF_VAL_STRING || t == EF_SPT_STRING) {
+        /* A string point's value is text (a number read as String would be
+         * a configuration the loader refuses; empty text then). */
+        m->vkind = EF_SPV_STRING;
+        m->v.str.s = v->kind == EF_VAL_STRING ? v->as.s.p : "";
+        m->v.str.len = v->kind == EF_VAL_STRING ? v->as.s.len : 0;
+        return;
+    }
     switch (t) {
     case EF_SPT_BOOLEAN:
         m->vkind = EF_SPV_BOOL;
@@ -139,6 +151,12 @@ int ef_sp_get_value(const struct ef_sp_metric *m, enum ef_sp_type t, struct ef_v
             return -1;
         *out = (struct ef_value){.kind = EF_VAL_DOUBLE, .as.d = m->v.d};
         return 0;
+    case EF_SPT_STRING:
+        if (m->vkind != EF_SPV_STRING)
+            return -1;
+        *out = (struct ef_value){.kind = EF_VAL_STRING,
+                                 .as.s = {.p = m->v.str.s, .len = m->v.str.len}};
+        return 0;
     default:
         return -1;
     }
@@ -191,7 +209,9 @@ void ef_sp_payload_ddata_stored(struct ef_pbw *w, int64_t ts_ms, const struct ef
     for (size_t i = 0; i < n; i++) {
         if (include && !include[i])
             continue;
-        enum ef_sp_type t = ef_sp_point_type(r[i].point, serial);
+        enum ef_sp_type t = r[i].value.kind == EF_VAL_STRING
+                                ? EF_SPT_STRING
+                                : ef_sp_point_type(r[i].point, serial);
         struct ef_sp_metric m = {.name = r[i].name, .name_len = strlen(r[i].name),
                                  .has_type = true, .type = t};
         ef_sp_set_value(&m, t, &r[i].value);

@@ -55,10 +55,37 @@ struct sp_dev *ef_sp_dev_by_name(struct sp_table *t, const char *name, size_t le
     return NULL;
 }
 
+/* Keeps V in M; a string is copied (the source's buffer lives only during
+ * its sink call). False when out of memory (M unchanged). */
+static bool keep_value(struct sp_metric *m, const struct ef_value *v, int64_t ts_ms)
+{
+    if (v->kind == EF_VAL_STRING) {
+        if (v->as.s.len > m->text_cap) {
+            char *t = realloc(m->text, v->as.s.len);
+            if (!t)
+                return false;
+            m->text = t;
+            m->text_cap = v->as.s.len;
+        }
+        if (v->as.s.len)
+            memcpy(m->text, v->as.s.p, v->as.s.len);
+        m->value = *v;
+        m->value.as.s.p = m->text;
+    } else {
+        m->value = *v;
+    }
+    m->known = true;
+    m->ts_ms = ts_ms;
+    return true;
+}
+
 static void table_free(struct sp_table *t)
 {
-    for (size_t i = 0; i < t->ndevs; i++)
+    for (size_t i = 0; i < t->ndevs; i++) {
+        for (size_t k = 0; k < t->devs[i].n; k++)
+            free(t->devs[i].m[k].text);
         free(t->devs[i].m);
+    }
     free(t->devs);
     free(t->state);
     memset(t, 0, sizeof *t);
@@ -185,12 +212,9 @@ static void carry_values(struct sp_table *to, struct sp_table *from)
         to->state[i].online = from->state[j].online;
         for (size_t k = 0; k < d->n; k++) {
             struct sp_metric *om = ef_sp_metric_find(o, k, d->m[k].name, strlen(d->m[k].name));
-            if (om && om->known && om->type == d->m[k].type) {
-                d->m[k].known = true;
-                d->m[k].value = om->value;
-                d->m[k].ts_ms = om->ts_ms;
+            if (om && om->known && om->type == d->m[k].type &&
+                keep_value(&d->m[k], &om->value, om->ts_ms))
                 to->state[i].has_values = true;
-            }
         }
     }
 }
@@ -231,14 +255,13 @@ void ef_sp_node_sample(struct ef_sp_node *n, size_t dev, const struct ef_sample 
             size_t len = strlen(r->name);
             struct sp_metric *m = ef_sp_metric_find(d, i, r->name, len);
             if (!m && d->serial) {
-                m = add_metric(&n->t, d, r->name, len, EF_SPT_DOUBLE, NULL);
+                m = add_metric(&n->t, d, r->name, len,
+                               r->value.kind == EF_VAL_STRING ? EF_SPT_STRING : EF_SPT_DOUBLE,
+                               NULL);
                 added = m != NULL;
             }
-            if (!m)
-                continue;
-            m->known = true;
-            m->value = r->value;
-            m->ts_ms = smp->ts_ms;
+            if (m)
+                keep_value(m, &r->value, smp->ts_ms);
         }
         struct ef_sps_dev *st = &n->t.state[dev];
         st->online = true;

@@ -39,6 +39,7 @@ struct ef_sp_stats {
     uint64_t dropped;          /* DDATA of a device that was not born (offline) */
     uint64_t unknown_metrics;  /* queued metrics no longer configured */
     uint64_t dcmd_received, dcmd_refused;
+    uint64_t dcmd_writes;      /* DCMD metrics handed to the commands path */
     uint64_t bad_messages;     /* NCMD/DCMD/STATE that could not be decoded */
     bool host_online;
 };
@@ -94,6 +95,15 @@ int ef_sp_node_control(struct ef_sp_node *n, struct ef_sp_out *out);
  * (alarms, status) come back unchanged. */
 int ef_sp_node_prepare(struct ef_sp_node *n, const char *topic, const void *payload, size_t len,
                        int qos, bool retain, int64_t ts_ms, struct ef_sp_out *out);
+
+/* DCMD writes, mapped to point names: N values of DEVICE, in the DCMD's
+ * order; TS is the DCMD's timestamp (0 if none). Called on the thread that
+ * delivers arrivals, without the node's lock; string values point into the
+ * DCMD and live only during the call. */
+typedef void (*ef_sp_write_fn)(void *ctx, const char *device, const char *const *points,
+                               const struct ef_value *values, size_t n, int64_t ts_ms);
+/* Before the publisher starts. Without a writer, DCMD is refused (logged). */
+void ef_sp_node_set_writer(struct ef_sp_node *n, ef_sp_write_fn fn, void *ctx);
 
 /* A message arrived (the publisher thread). Returns true when the publisher
  * should wake up (a rebirth or a host state change). */

@@ -98,8 +98,9 @@ bool ef_sp_on_ncmd(struct ef_sp_node *n, const void *payload, size_t len)
     return false;
 }
 
-/* One metric of a DCMD: its point, its value, and the write it asks for. */
-static void dcmd_metric(struct ef_sp_node *n, struct sp_dev *d, const struct ef_sp_metric *m)
+/* One metric of a DCMD: its point and value, added to the writes of OUT. */
+static void dcmd_metric(struct ef_sp_node *n, struct sp_dev *d, const struct ef_sp_metric *m,
+                        struct sp_dcmd *out)
 {
     struct sp_metric *pm = NULL;
     if (m->name)
@@ -107,29 +108,34 @@ static void dcmd_metric(struct ef_sp_node *n, struct sp_dev *d, const struct ef_
     else if (m->has_alias)
         for (size_t i = 0; i < d->n && !pm; i++)
             pm = d->m[i].alias == m->alias ? &d->m[i] : NULL;
-    n->st.dcmd_refused++;
     if (!pm) {
+        n->st.dcmd_refused++;
         ef_warn("sparkplug: DCMD for %s: no such metric (%s%.*s): refused", d->name,
                 m->name ? "name " : "alias ", m->name ? (int)m->name_len : 0,
                 m->name ? m->name : "");
         return;
     }
     struct ef_value v;
-    char text[32] = "?";
-    if (ef_sp_get_value(m, pm->type, &v) == 0) {
-        struct ef_buf b;
-        ef_buf_init(&b, text, sizeof text);
-        ef_buf_value(&b, &v);
+    /* The datatype is the point's (DBIRTH's), whatever the host wrote. */
+    if (ef_sp_get_value(m, pm->type, &v) != 0) {
+        n->st.dcmd_refused++;
+        ef_warn("sparkplug: DCMD %s/%s: no %s value: refused", d->name, pm->name,
+                ef_sp_type_name(pm->type));
+        return;
     }
-    /* The commands path (issue 15) executes writes; until this build has
-     * it, a DCMD is decoded, mapped to its point and refused, never lost
-     * silently. */
-    ef_warn("sparkplug: DCMD %s/%s = %s (alias %llu): writes are not available yet: refused",
-            d->name, pm->name, text, (unsigned long long)pm->alias);
+    if (!n->write_fn || out->n == SP_DCMD_MAX) {
+        n->st.dcmd_refused++;
+        ef_warn("sparkplug: DCMD %s/%s: %s: refused", d->name, pm->name,
+                n->write_fn ? "too many metrics in one DCMD" : "writes are not available");
+        return;
+    }
+    snprintf(out->points[out->n], sizeof out->points[out->n], "%s", pm->name);
+    out->values[out->n++] = v;
+    n->st.dcmd_writes++;
 }
 
 void ef_sp_on_dcmd(struct ef_sp_node *n, const char *device, size_t dlen, const void *payload,
-                   size_t len)
+                   size_t len, struct sp_dcmd *out)
 {
     n->st.dcmd_received++;
     struct sp_dev *d = ef_sp_dev_by_name(&n->t, device, dlen, NULL);
@@ -145,8 +151,18 @@ void ef_sp_on_dcmd(struct ef_sp_node *n, const char *device, size_t dlen, const 
         ef_warn("sparkplug: DCMD for %s is not a Sparkplug B payload: refused", d->name);
         return;
     }
+    snprintf(out->device, sizeof out->device, "%s", d->name);
+    out->ts_ms = pl.has_ts ? (int64_t)pl.ts : 0;
     for (size_t i = 0; i < pl.nmetrics; i++)
-        dcmd_metric(n, d, &n->scratch[i]);
+        dcmd_metric(n, d, &n->scratch[i], out);
+}
+
+void ef_sp_node_set_writer(struct ef_sp_node *n, ef_sp_write_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&n->lock);
+    n->write_fn = fn;
+    n->write_ctx = ctx;
+    pthread_mutex_unlock(&n->lock);
 }
 
 bool ef_sp_node_arrived(struct ef_sp_node *n, const char *topic, const void *payload, size_t len,
@@ -154,6 +170,8 @@ bool ef_sp_node_arrived(struct ef_sp_node *n, const char *topic, const void *pay
 {
     bool wake = false;
     size_t dl = strlen(n->t_dcmd);
+    struct sp_dcmd w;
+    w.n = 0;
     pthread_mutex_lock(&n->lock);
     if (n->host[0] && strcmp(topic, n->t_state) == 0) {
         wake = ef_sp_on_state(n, payload, len);
@@ -168,9 +186,17 @@ bool ef_sp_node_arrived(struct ef_sp_node *n, const char *topic, const void *pay
             n->st.dcmd_refused++;
             ef_warn("sparkplug: a retained DCMD is never executed");
         } else {
-            ef_sp_on_dcmd(n, topic + dl, strlen(topic + dl), payload, len);
+            ef_sp_on_dcmd(n, topic + dl, strlen(topic + dl), payload, len, &w);
         }
     }
+    ef_sp_write_fn fn = n->write_fn;
+    void *ctx = n->write_ctx;
     pthread_mutex_unlock(&n->lock);
+    if (w.n && fn) {
+        const char *names[SP_DCMD_MAX];
+        for (size_t i = 0; i < w.n; i++)
+            names[i] = w.points[i];
+        fn(ctx, w.device, names, w.values, w.n, w.ts_ms);
+    }
     return wake;
 }

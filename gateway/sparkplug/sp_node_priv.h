@@ -18,7 +18,9 @@ struct sp_metric {
     enum ef_sp_type type;
     char unit[33];
     bool known; /* a value was read */
-    struct ef_value value;
+    struct ef_value value; /* a string's text lives in TEXT */
+    char *text;
+    size_t text_cap;
     int64_t ts_ms;
 };
 
@@ -53,6 +55,19 @@ struct ef_sp_node {
     uint8_t *buf;                  /* SP_BUF_MAX: control and prepare output */
     struct ef_sp_metric *scratch;  /* SP_MAX_METRICS decoded metrics */
     struct ef_sp_stats st;
+    ef_sp_write_fn write_fn;
+    void *write_ctx;
+};
+
+#define SP_DCMD_MAX 64 /* metrics of one DCMD that are written */
+
+/* A DCMD decoded under the lock, written after it. */
+struct sp_dcmd {
+    char device[EF_NAME_MAX + 1];
+    char points[SP_DCMD_MAX][EF_NAME_MAX + 1]; /* copies: a reload may replace the table */
+    struct ef_value values[SP_DCMD_MAX];
+    size_t n;
+    int64_t ts_ms;
 };
 
 /* sp_node.c */
@@ -68,6 +83,6 @@ int ef_sp_bdseq_save(const char *path, uint8_t bdseq);
 bool ef_sp_on_state(struct ef_sp_node *n, const char *payload, size_t len);
 bool ef_sp_on_ncmd(struct ef_sp_node *n, const void *payload, size_t len);
 void ef_sp_on_dcmd(struct ef_sp_node *n, const char *device, size_t dlen, const void *payload,
-                   size_t len);
+                   size_t len, struct sp_dcmd *out);
 
 #endif

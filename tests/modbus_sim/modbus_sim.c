@@ -33,6 +33,11 @@
  *     --write-exception A:C  writes touching A get exception C (repeatable)
  *     --write-silent A   writes touching A are recorded but never answered
  *                        (repeatable)
+ *                        and one "addr A N" line per --count-addr
+ *     --count-addr A     count the requests whose range covers address A (any
+ *                        kind, any unit; repeatable)
+ *     --max-regs U:N     unit U answers register reads of more than N
+ *                        registers with "illegal data value" (a small buffer)
  *   Devices that hang up (TCP and rtu-over-tcp):
  *     --close-idle-ms N  close a connection that has been idle N ms
  *     --close-after N    close a connection after its N-th answer (1: after
@@ -64,6 +69,10 @@
  *   50..65    int64  -1234567890123456789   ABCD@50 DCBA@54 BADC@58 CDAB@62
  *   70..85    uint64 17375808098319191535   ABCD@70 DCBA@74 BADC@78 CDAB@82
  *   90..105   float64 -2.718281828459045    ABCD@90 DCBA@94 BADC@98 CDAB@102
+ *   110..117  "EDGEFERRY-01" high byte first, NUL-padded (string AB)
+ *   120..127  "EDGEFERRY-01" low byte first, NUL-padded (string BA)
+ *   130..133  "Zürich" in UTF-8, space-padded
+ *   134..135  'O' 'K' 0xFF 0x00 (not UTF-8)
  *   200..999  the address itself
  *   1000..    none (illegal data address)
  * Coil n is on when n % 3 == 0; discrete input n is on when n is odd.
@@ -99,6 +108,11 @@ struct sim {
     int nholes;
     int exc_at[MAX_RANGES];
     int nexc;
+    int count_addr[MAX_RANGES];
+    unsigned long long addr_reads[MAX_RANGES];
+    int ncount_addr;
+    int max_regs[MAX_RANGES][2]; /* unit, most registers per read */
+    int nmax_regs;
     int late_ms;
     int slow_reads_ms;
     int late_every;
@@ -159,6 +173,8 @@ static void write_counts(const struct sim *s)
     fprintf(f, "accepted %llu\nclosed %llu\n", s->accepted, s->closed);
     for (int i = 0; i < s->nwrites; i++)
         fprintf(f, "%s\n", s->writes[i]);
+    for (int i = 0; i < s->ncount_addr; i++)
+        fprintf(f, "addr %d %llu\n", s->count_addr[i], s->addr_reads[i]);
     fclose(f);
     rename(tmp, s->count_file); /* readers never see a half-written file */
 }
@@ -293,10 +309,15 @@ static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, in
     int nb = (fc == 5 || fc == 6 || fc == 22) ? 1 : (req[hdr + 3] << 8) | req[hdr + 4];
     s->total++;
     u->requests++;
+    for (int i = 0; i < s->ncount_addr; i++)
+        s->addr_reads[i] += touches(addr, nb, s->count_addr[i], s->count_addr[i]);
     int exception = record(s, req + hdr, unit, nb);
     write_counts(s);
     if (u->dead || exception < 0)
         return;
+    for (int i = 0; i < s->nmax_regs; i++)
+        if (s->max_regs[i][0] == unit && (fc == 3 || fc == 4) && nb > s->max_regs[i][1])
+            exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
     for (int i = 0; i < s->nholes && !exception; i++)
         if (touches(addr, nb, s->holes[i][0], s->holes[i][1]))
             exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
@@ -499,6 +520,7 @@ static void usage(void)
     fprintf(stderr, "usage: modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) "
                     "[--unit N] [--dead-unit N] [--hole A-B] [--exception-at A] "
                     "[--late-ms N] [--late-every K] [--slow-reads-ms N] [--baud-pace BAUD] [--count-file PATH] "
+                    "[--count-addr A] [--max-regs U:N] "
                     "[--close-idle-ms N] [--close-after N] [--reply-unit N] "
                     "[--reply-mbap-length N] [--log PATH] [--write-exception A:C] "
                     "[--write-silent A]\n");
@@ -541,6 +563,12 @@ int main(int argc, char **argv)
             s.nholes++;
         } else if (!strcmp(a, "--exception-at") && s.nexc < MAX_RANGES) {
             s.exc_at[s.nexc++] = atoi(v);
+        } else if (!strcmp(a, "--count-addr") && s.ncount_addr < MAX_RANGES) {
+            s.count_addr[s.ncount_addr++] = atoi(v);
+        } else if (!strcmp(a, "--max-regs") && s.nmax_regs < MAX_RANGES) {
+            if (sscanf(v, "%d:%d", &s.max_regs[s.nmax_regs][0], &s.max_regs[s.nmax_regs][1]) != 2)
+                usage();
+            s.nmax_regs++;
         } else if (!strcmp(a, "--late-ms")) {
             s.late_ms = atoi(v);
         } else if (!strcmp(a, "--slow-reads-ms")) {

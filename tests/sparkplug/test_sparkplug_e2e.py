@@ -204,22 +204,40 @@ def device_loss_publishes_ddeath_and_its_return_a_new_dbirth(tmp, cleanup):
 
 
 @T.case
-def dcmd_by_alias_and_by_name_is_mapped_to_its_point_and_refused_until_writes_exist(tmp, cleanup):
-    broker, _, sub, gw, _ = setup(tmp, cleanup)
+def dcmd_by_alias_and_by_name_writes_through_the_commands_path_and_ddata_shows_it(tmp, cleanup):
+    writable = ("[point:d.sp]\nregister = holding:300\nwritable = true\n"
+                "[point:d.sw]\nregister = coil:6\nwritable = true\n")
+    broker, sim, sub, gw, _ = setup(tmp, cleanup, body_kw={"extra": writable})
     gw.start(); cleanup(gw.stop)
     ddata(sub)
-    db = sub.all(DEV.format("DBIRTH"))[0]
-    alias = int(sp.metrics_by_name(db)["u16"]["alias"])
+    db = sp.metrics_by_name(sub.all(DEV.format("DBIRTH"))[0])
+    sp_alias, sw_alias = int(db["sp"]["alias"]), int(db["sw"]["alias"])
+    assert db["sp"]["value"] == 300 and db["sw"]["value"] is True, db  # the simulator's map
     now = int(time.time() * 1000)
     sp.publish(broker.port, DEV.format("DCMD"), sp.encode(
-        {"timestamp": now, "metrics": [{"alias": alias, "type": "UInt16", "value": 7}]}), tmp)
+        {"timestamp": now, "metrics": [{"alias": sp_alias, "type": "UInt16", "value": 7}]}), tmp)
     sp.publish(broker.port, DEV.format("DCMD"), sp.encode(
-        {"timestamp": now, "metrics": [{"name": "flag", "type": "Boolean", "value": False}]}), tmp)
-    gw.proc.wait_output("DCMD d/flag = false")
-    out = gw.output()
-    assert f"DCMD d/u16 = 7 (alias {alias}): writes are not available yet: refused" in out, out
+        {"timestamp": now, "metrics": [{"name": "sw", "type": "Boolean", "value": False}]}), tmp)
+
+    def shown(alias, key, want):
+        return any(int(x["alias"]) == alias and x.get(key) == want
+                   for d in sub.all(DEV.format("DDATA")) for x in d["raw"]["metrics"])
+    sub.wait(lambda: shown(sp_alias, "intValue", 7), what="DDATA with the written 7")
+    sub.wait(lambda: shown(sw_alias, "booleanValue", False), what="DDATA with the coil off")
+    with open(sim.count_file) as f:
+        writes = f.read()
+    assert "write fc=6 unit=1 addr=300 regs=0x0007" in writes, writes
+    assert "write fc=5 unit=1 addr=6 coil=0" in writes, writes
+    # a point that is not writable is refused by the commands path, logged
+    sp.publish(broker.port, DEV.format("DCMD"), sp.encode(
+        {"timestamp": now, "metrics": [{"alias": int(db["u16"]["alias"]), "type": "UInt16",
+                                        "value": 1}]}), tmp)
+    gw.proc.wait_output("is not writable")
+    # a payload that is not Sparkplug is refused and counted, nothing written
     sp.publish(broker.port, DEV.format("DCMD"), b"\xff\xff", tmp)
     gw.proc.wait_output("is not a Sparkplug B payload")
+    with open(sim.count_file) as f:
+        assert f.read().count("write ") == 2
 
 
 @T.case
