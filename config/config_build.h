@@ -46,6 +46,10 @@ struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, con
  * Errors go to b->errs; b->oom is set when memory ran out. */
 void ef_check_and_assemble(struct ef_build *b);
 
+/* [http]: a listen address that is not loopback needs a password_file
+ * (config_http.c). */
+void ef_check_http(struct ef_build *b);
+
 /* Copies the checked build structs into b->cfg (buses, devices with their
  * template points resolved, serial sensors). Only called without errors. */
 void ef_assemble(struct ef_build *b);

@@ -175,6 +175,7 @@ static int parse_query(const struct ef_key *k, const char *text, void *field, ch
 }
 
 static const struct ef_key_type t_string = {"text", parse_string};
+static const struct ef_key_type t_listen = {"ADDRESS:PORT", ef_cv_parse_listen};
 static const struct ef_key_type t_path = {"absolute path", parse_path};
 static const struct ef_key_type t_name = {"name", parse_name};
 static const struct ef_key_type t_int = {"integer", parse_int};
@@ -363,6 +364,13 @@ static const struct ef_key serial_keys[] = {
         "extension: with deadbands, every value is sent at least this often"),
 };
 
+static const struct ef_key http_keys[] = {
+    KEY(struct ef_http, listen, "listen", t_listen, NULL, 0, 0, 0,
+        "address and port of the local web view, e.g. 127.0.0.1:8080 or [::1]:8080"),
+    KEY(struct ef_http, password_file, "password_file", t_path, NULL, 0, 0, 0,
+        "file holding user:password; every request then needs HTTP Basic authentication"),
+};
+
 #define SEC(prefix_, named_, keys_, doc_)                                                        \
     {prefix_, named_, keys_, sizeof keys_ / sizeof keys_[0], doc_}
 
@@ -375,6 +383,7 @@ const struct ef_section_type ef_section_types[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = SEC("template", true, template_keys, "points shared by devices"),
     [EF_SEC_POINT] = SEC("point", true, point_keys, "one value of a device, template or sensor"),
     [EF_SEC_SERIAL] = SEC("serial", true, serial_keys, "a line-oriented serial sensor"),
+    [EF_SEC_HTTP] = SEC("http", false, http_keys, "the local web view and metrics"),
 };
 
 const struct ef_key *ef_key_find(const struct ef_section_type *t, const char *name)
