@@ -65,6 +65,11 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
          * the configuration; a serial parser's names live in a buffer. */
         bool stable = r->point && r->name == r->point->name;
         struct slot *s = ef_core_slot_stable(d, i, r->name, stable);
+        if (s) {
+            s->point = r->point;
+            s->last = r->value;
+            s->last_ms = smp->ts_ms;
+        }
         if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low))
             *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
         d->include[i] = must_send(r, s, smp->ts_ms, d->heartbeat_s);

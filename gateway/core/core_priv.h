@@ -20,6 +20,10 @@ struct slot {
     double last_sent;
     int64_t last_sent_ms; /* ts of the last message carrying it; 0 = never */
     struct ef_alarm_state alarm;
+    /* The latest reading, sent or not, for the local web view. */
+    const struct ef_point *point; /* NULL: an unconfigured serial value */
+    struct ef_value last;
+    int64_t last_ms; /* 0 = never read */
 };
 
 struct core_dev {
@@ -30,6 +34,8 @@ struct core_dev {
     int heartbeat_s;
     int offline_after;
     struct ef_offline_state offline;
+    int64_t last_poll_ms; /* wall clock of the latest poll_result, 0 = none yet */
+    bool last_answered;
     struct slot *slots; /* grows for serial sensors that report new names */
     size_t nslots, capslots;
     char *payload; /* CORE_PAYLOAD_MAX bytes, used under lock */
