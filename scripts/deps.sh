@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential cmake pkg-config python3
       libmodbus-dev libserialport-dev libpaho-mqtt-dev libssl-dev libinih-dev
-      mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd"
+      mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd
+      libmicrohttpd-dev libmicrohttpd12 prometheus chromium chromium-driver python3-selenium"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # Node.js runs the aedes broker of the WebSocket tests; a machine that has
