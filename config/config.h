@@ -47,6 +47,9 @@ enum ef_replay { EF_REPLAY_LIVE_FIRST, EF_REPLAY_FIFO };
 
 enum ef_owner_kind { EF_OWNER_DEVICE, EF_OWNER_TEMPLATE, EF_OWNER_SERIAL };
 
+/* How a value of one register is written (device/template `write_single`). */
+enum ef_write_single { EF_WRITE_SINGLE_FC6, EF_WRITE_SINGLE_FC16 };
+
 struct ef_point {
     char name[EF_NAME_MAX + 1];
     int line;                /* line of the [point:...] section header */
@@ -64,6 +67,11 @@ struct ef_point {
     bool has_alarm_high, has_alarm_low;
     double alarm_high, alarm_low;
     double alarm_hysteresis; /* >= 0 */
+    /* Commands from MQTT: only holding registers (a bit of one too) and
+     * coils can be writable; the limits are in published units. */
+    bool writable;
+    bool has_write_min, has_write_max;
+    double write_min, write_max; /* write_min <= write_max when both are set */
 };
 
 /* Registers a point occupies (1 for bool, bits, 16-bit), or bits for coil and
@@ -97,7 +105,9 @@ struct ef_device {
     int interval_ms;     /* device value, else its template's, else 1000 */
     int offline_after;   /* default 3 */
     int heartbeat_s;     /* default 300 */
+    bool check_unit;     /* tcp: a reply must carry the request's unit id; default true */
     char template_name[EF_NAME_MAX + 1]; /* "" when none */
+    enum ef_write_single write_single;   /* device value, else its template's, else fc6 */
     /* Template points first (in file order), then the device's own; a device
      * point with the same name as a template point replaces it. */
     struct ef_point *points;
@@ -143,6 +153,8 @@ struct ef_mqtt {
     int telemetry_qos;        /* default 0 */
     int alarm_qos;            /* default 1 */
     bool retain_alarms;       /* default true */
+    int max_packet_size;      /* largest packet the broker takes; 0 (default): not known */
+    int command_max_age_ms;   /* 100..3600000, default 10000 */
 };
 
 struct ef_queue_cfg {
@@ -198,6 +210,7 @@ struct ef_config_errors {
     char file[EF_STR_MAX];
     struct ef_config_error *items; /* in line order */
     size_t count;
+    size_t cap; /* allocated items */
 };
 
 /* Loads and validates PATH. Returns 0 and sets *out, or -1 and sets *errs

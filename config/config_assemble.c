@@ -4,44 +4,104 @@
 #include <string.h>
 
 #include "config/config_build.h"
+#include "config/config_index.h"
 
-static size_t count_points(const struct ef_build *b, const char *owner)
+/* The point sections grouped by owner, built in one pass so that resolving
+ * each device's points costs its own points, not every point of the file. */
+struct owners {
+    struct ef_index owner; /* owner name -> k */
+    struct ef_index point; /* (point name, k) -> its position among k's points */
+    size_t *start;         /* k's point items are order[start[k] .. start[k + 1]) */
+    size_t *order;         /* indices into b->items[EF_SEC_POINT], file order per owner */
+};
+
+static void owners_free(struct owners *o)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < b->n[EF_SEC_POINT]; i++)
-        n += strcmp(b->items[EF_SEC_POINT][i].owner, owner) == 0;
-    return n;
+    ef_index_free(&o->owner);
+    ef_index_free(&o->point);
+    free(o->start);
+    free(o->order);
 }
 
-/* Appends OWNER's points to POINTS (*N so far); a point whose name is
- * already there replaces it in place (a device overriding its template). */
-static void add_points(const struct ef_build *b, const char *owner, struct ef_point *points,
-                       size_t *n)
+static int owners_build(const struct ef_build *b, struct owners *o)
 {
-    for (size_t i = 0; i < b->n[EF_SEC_POINT]; i++) {
-        const struct ef_item *it = &b->items[EF_SEC_POINT][i];
-        if (strcmp(it->owner, owner) != 0)
-            continue;
-        const struct ef_point *p = &((const struct ef_point_build *)it->data)->p;
-        size_t at = *n;
-        for (size_t j = 0; j < *n; j++)
-            if (strcmp(points[j].name, p->name) == 0)
-                at = j;
-        points[at] = *p;
-        if (at == *n)
-            (*n)++;
+    size_t np = b->n[EF_SEC_POINT], nowners = 0;
+    const struct ef_item *pts = b->items[EF_SEC_POINT];
+    size_t *kof = malloc((np ? np : 1) * sizeof *kof);
+    o->start = calloc(np + 2, sizeof *o->start);
+    o->order = malloc((np ? np : 1) * sizeof *o->order);
+    if (!kof || !o->start || !o->order)
+        goto fail;
+    for (size_t i = 0; i < np; i++) {
+        kof[i] = ef_index_put(&o->owner, pts[i].owner, 0, nowners);
+        if (kof[i] == EF_INDEX_NONE)
+            goto fail;
+        nowners += kof[i] == nowners;
+        o->start[kof[i] + 1]++;
     }
+    for (size_t k = 0; k < nowners; k++)
+        o->start[k + 1] += o->start[k];
+    size_t *fill = calloc(nowners ? nowners : 1, sizeof *fill);
+    if (!fill)
+        goto fail;
+    for (size_t i = 0; i < np; i++) {
+        size_t k = kof[i], pos = fill[k]++;
+        o->order[o->start[k] + pos] = i;
+        if (ef_index_put(&o->point, pts[i].name, (long)k, pos) == EF_INDEX_NONE) {
+            free(fill);
+            goto fail;
+        }
+    }
+    free(fill);
+    free(kof);
+    return 0;
+fail:
+    free(kof);
+    return -1;
 }
 
-static size_t bus_index(const struct ef_build *b, const char *name)
+/* OWNER's point items: *N of them from the returned position in order[]. */
+static const size_t *owner_points(const struct owners *o, const char *owner, size_t *n,
+                                  size_t *k)
 {
-    for (size_t i = 0; i < b->n[EF_SEC_BUS]; i++)
-        if (strcmp(b->items[EF_SEC_BUS][i].name, name) == 0)
-            return i;
-    return 0; /* unreachable: references were checked */
+    *k = ef_index_get(&o->owner, owner, 0);
+    if (*k == EF_INDEX_NONE) {
+        *n = 0;
+        return NULL;
+    }
+    *n = o->start[*k + 1] - o->start[*k];
+    return o->order + o->start[*k];
 }
 
-static int assemble_devices(struct ef_build *b, struct ef_config *cfg)
+static const struct ef_point *point_of(const struct ef_build *b, size_t item)
+{
+    return &((const struct ef_point_build *)b->items[EF_SEC_POINT][item].data)->p;
+}
+
+/* A device's points: its template's first, in file order, then its own; an
+ * own point named like a template point replaces it in place. */
+static int device_points(const struct ef_build *b, const struct owners *o, struct ef_device *d)
+{
+    size_t nt = 0, nown = 0, kt = EF_INDEX_NONE, kd;
+    const size_t *tp = d->template_name[0] ? owner_points(o, d->template_name, &nt, &kt) : NULL;
+    const size_t *dp = owner_points(o, d->name, &nown, &kd);
+    d->points = calloc(nt + nown ? nt + nown : 1, sizeof *d->points);
+    if (!d->points)
+        return -1;
+    for (size_t i = 0; i < nt; i++)
+        d->points[d->npoints++] = *point_of(b, tp[i]);
+    for (size_t i = 0; i < nown; i++) {
+        const struct ef_point *p = point_of(b, dp[i]);
+        size_t at = kt == EF_INDEX_NONE ? EF_INDEX_NONE : ef_index_get(&o->point, p->name, (long)kt);
+        if (at == EF_INDEX_NONE)
+            d->points[d->npoints++] = *p;
+        else
+            d->points[at] = *p;
+    }
+    return 0;
+}
+
+static int assemble_devices(struct ef_build *b, const struct owners *o, struct ef_config *cfg)
 {
     cfg->devices = calloc(b->n[EF_SEC_DEVICE] ? b->n[EF_SEC_DEVICE] : 1, sizeof *cfg->devices);
     if (!cfg->devices)
@@ -53,15 +113,10 @@ static int assemble_devices(struct ef_build *b, struct ef_config *cfg)
         *d = db->d;
         snprintf(d->name, sizeof d->name, "%s", it->name);
         d->line = it->raw->line;
-        d->bus = bus_index(b, db->bus);
-        const char *tmpl = d->template_name;
-        size_t max = count_points(b, it->name) + (tmpl[0] ? count_points(b, tmpl) : 0);
-        d->points = calloc(max ? max : 1, sizeof *d->points);
-        if (!d->points)
+        const struct ef_item *bus = ef_build_find(b, EF_SEC_BUS, db->bus);
+        d->bus = bus ? (size_t)(bus - b->items[EF_SEC_BUS]) : 0; /* references were checked */
+        if (device_points(b, o, d) != 0)
             return -1;
-        if (tmpl[0])
-            add_points(b, tmpl, d->points, &d->npoints);
-        add_points(b, it->name, d->points, &d->npoints);
         if (d->npoints == 0)
             ef_cfgerr_add(b->errs, it->raw->line, "[%s] has no points: add [point:%s.NAME] "
                           "sections or a template", it->raw->name, it->name);
@@ -69,7 +124,7 @@ static int assemble_devices(struct ef_build *b, struct ef_config *cfg)
     return 0;
 }
 
-static int assemble_serials(struct ef_build *b, struct ef_config *cfg)
+static int assemble_serials(struct ef_build *b, const struct owners *o, struct ef_config *cfg)
 {
     cfg->serials = calloc(b->n[EF_SEC_SERIAL] ? b->n[EF_SEC_SERIAL] : 1, sizeof *cfg->serials);
     if (!cfg->serials)
@@ -82,11 +137,13 @@ static int assemble_serials(struct ef_build *b, struct ef_config *cfg)
         sb->s.fields = NULL; /* now owned by the config */
         snprintf(s->name, sizeof s->name, "%s", it->name);
         s->line = it->raw->line;
-        size_t max = count_points(b, it->name);
-        s->points = calloc(max ? max : 1, sizeof *s->points);
+        size_t n, k;
+        const size_t *sp = owner_points(o, it->name, &n, &k);
+        s->points = calloc(n ? n : 1, sizeof *s->points);
         if (!s->points)
             return -1;
-        add_points(b, it->name, s->points, &s->npoints);
+        for (size_t j = 0; j < n; j++)
+            s->points[s->npoints++] = *point_of(b, sp[j]);
     }
     return 0;
 }
@@ -106,8 +163,11 @@ void ef_assemble(struct ef_build *b)
         snprintf(bus->name, sizeof bus->name, "%s", it->name);
         bus->line = it->raw->line;
     }
-    if (assemble_devices(b, cfg) != 0 || assemble_serials(b, cfg) != 0)
+    struct owners o = {0};
+    if (owners_build(b, &o) != 0 || assemble_devices(b, &o, cfg) != 0 ||
+        assemble_serials(b, &o, cfg) != 0)
         b->oom = true;
+    owners_free(&o);
 }
 
 void ef_config_free(struct ef_config *cfg)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "config/config_index.h"
 #include "config/config_keys.h"
 #include "config/config_raw.h"
 
@@ -25,7 +26,12 @@ struct ef_build {
     struct ef_config *cfg;
     struct ef_config_errors *errs;
     struct ef_item *items[EF_SEC_COUNT];
-    size_t n[EF_SEC_COUNT];
+    size_t n[EF_SEC_COUNT], cap[EF_SEC_COUNT];
+    /* Section name (after the colon) and kind -> index into items[kind]. */
+    struct ef_index names;
+    /* Candidates "did you mean" may still compare; a file of thousands of
+     * dangling references must not cost a comparison with every name each. */
+    size_t suggest_budget;
     bool oom;
 };
 
@@ -49,6 +55,12 @@ void ef_check_and_assemble(struct ef_build *b);
 /* [http]: a listen address that is not loopback needs a password_file
  * (config_http.c). */
 void ef_check_http(struct ef_build *b);
+/* The rules of writable points and their limits (config_check_write.c);
+ * SERIAL: the point belongs to a serial sensor. Runs after the point's
+ * register was checked. */
+void ef_check_point_write(struct ef_build *b, struct ef_item *it, bool serial);
+/* A device without its own write_single takes its template's. */
+void ef_check_device_write(struct ef_build *b, struct ef_item *it);
 
 /* Copies the checked build structs into b->cfg (buses, devices with their
  * template points resolved, serial sensors). Only called without errors. */

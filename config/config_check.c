@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config_build.h"
+#include "config/config_index.h"
 #include "config/config_value.h"
 
 /* A kind with no sections has items == NULL, and NULL + 0 is undefined. */
@@ -84,15 +85,61 @@ static void check_owner_names(struct ef_build *b)
 
 static void suggest_among(struct ef_suggest *s, struct ef_build *b, enum ef_section_kind kind)
 {
+    if (b->suggest_budget < b->n[kind])
+        return; /* spent: later errors go without a hint */
+    b->suggest_budget -= b->n[kind];
     ITEMS(b, kind)
         ef_suggest_offer(s, it->name);
 }
 
-static void check_device(struct ef_build *b, struct ef_item *it)
+/* The unit of a device on its bus: refused where it cannot answer, and
+ * reported once per device that repeats an earlier (bus, unit) pair. */
+static void check_device_unit(struct ef_build *b, struct ef_item *it,
+                              const struct ef_item *bus, struct ef_index *units)
+{
+    const struct ef_device_build *d = it->data;
+    if (!bus || !ef_item_ok(it, EF_SEC_DEVICE, "unit"))
+        return;
+    const struct ef_bus *bc = bus->data;
+    /* RTU framing (also tunnelled over TCP) makes 0 the broadcast address:
+     * slaves obey it silently, so every poll would time out. */
+    if (d->d.unit == 0 && ef_item_ok(bus, EF_SEC_BUS, "type") && bc->type != EF_BUS_TCP)
+        ef_build_key_error(b, it, "unit", "0 is the broadcast address on a %s bus and never "
+                           "answers: use 1..247", ef_bus_type_name(bc->type));
+    size_t self = (size_t)(it - b->items[EF_SEC_DEVICE]);
+    size_t first = ef_index_put(units, d->bus, d->d.unit, self);
+    if (first == EF_INDEX_NONE) {
+        b->oom = true;
+    } else if (first != self) {
+        /* Two sections for one slave would poll it twice and publish twice. */
+        const struct ef_item *o = &b->items[EF_SEC_DEVICE][first];
+        ef_build_key_error(b, it, "unit", "unit %d on bus %s is already [%s] (line %d)",
+                           d->d.unit, d->bus, o->raw->name, o->raw->line);
+    }
+}
+
+/* libmodbus's RTU backend refuses a reply from another unit by itself:
+ * check_unit = false set on a device of an RTU bus would silently do nothing.
+ * (A template may say it; it only matters to its devices on tcp buses.) */
+static void check_device_unit_check(struct ef_build *b, struct ef_item *it)
+{
+    const struct ef_device_build *d = it->data;
+    struct ef_item *bi = ef_item_ok(it, EF_SEC_DEVICE, "bus")
+                             ? ef_build_find(b, EF_SEC_BUS, d->bus) : NULL;
+    const struct ef_bus *bus = bi && !bi->bad ? bi->data : NULL;
+    if (bus && bus->type != EF_BUS_TCP && ef_item_ok(it, EF_SEC_DEVICE, "check_unit") &&
+        !d->d.check_unit)
+        ef_build_key_error(b, it, "check_unit", "applies to tcp buses only (bus %s is %s, "
+                           "whose replies are always checked)", d->bus,
+                           ef_bus_type_name(bus->type));
+}
+
+static void check_device(struct ef_build *b, struct ef_item *it, struct ef_index *units)
 {
     struct ef_device_build *d = it->data;
     char hint[96];
-    if (ef_item_ok(it, EF_SEC_DEVICE, "bus") && !ef_build_find(b, EF_SEC_BUS, d->bus)) {
+    struct ef_item *bus = NULL;
+    if (ef_item_ok(it, EF_SEC_DEVICE, "bus") && !(bus = ef_build_find(b, EF_SEC_BUS, d->bus))) {
         struct ef_suggest s = {d->bus, NULL, 0};
         suggest_among(&s, b, EF_SEC_BUS);
         ef_build_key_error(b, it, "bus", "no [bus:%s] in this file%s", d->bus,
@@ -107,18 +154,13 @@ static void check_device(struct ef_build *b, struct ef_item *it)
             ef_build_key_error(b, it, "template", "no [template:%s] in this file%s",
                                d->d.template_name, ef_suggest_text(&s, hint, sizeof hint));
     }
-    if (!ef_item_has(it, "interval_ms")) {
-        const struct ef_template_build *tb = t ? t->data : NULL;
+    const struct ef_template_build *tb = t ? t->data : NULL;
+    if (!ef_item_has(it, "interval_ms"))
         d->d.interval_ms = tb && tb->interval_ms ? tb->interval_ms : 1000;
-    }
-    /* Two sections for one slave would poll it twice and publish twice. */
-    for (struct ef_item *o = b->items[EF_SEC_DEVICE]; o < it; o++) {
-        const struct ef_device_build *od = o->data;
-        if (ef_item_ok(o, EF_SEC_DEVICE, "unit") && ef_item_ok(it, EF_SEC_DEVICE, "unit") &&
-            strcmp(od->bus, d->bus) == 0 && od->d.unit == d->d.unit)
-            ef_build_key_error(b, it, "unit", "unit %d on bus %s is already [%s] (line %d)",
-                               d->d.unit, d->bus, o->raw->name, o->raw->line);
-    }
+    if (!ef_item_has(it, "check_unit") && tb)
+        d->d.check_unit = tb->check_unit;
+    check_device_unit_check(b, it);
+    check_device_unit(b, it, bus, units);
 }
 
 static void check_point_modbus(struct ef_build *b, struct ef_item *it)
@@ -209,6 +251,7 @@ static void check_point(struct ef_build *b, struct ef_item *it)
         check_point_serial(b, it, serial);
     else
         check_point_modbus(b, it);
+    ef_check_point_write(b, it, serial != NULL);
     if (pb->p.has_alarm_high && pb->p.has_alarm_low && pb->p.alarm_low >= pb->p.alarm_high)
         ef_build_key_error(b, it, "alarm_low", "must be below alarm_high (%g)", pb->p.alarm_high);
 }
@@ -246,7 +289,9 @@ static void parse_fields(struct ef_build *b, struct ef_item *it, struct ef_seria
     }
 }
 
-static void check_serial(struct ef_build *b, struct ef_item *it)
+/* PATHS maps the path of every good RTU bus (tag 0) and serial sensor
+ * (tag 1) seen so far to its item index. */
+static void check_serial(struct ef_build *b, struct ef_item *it, struct ef_index *paths)
 {
     struct ef_serial_build *sb = it->data;
     bool csv = sb->s.format == EF_FMT_CSV;
@@ -266,18 +311,27 @@ static void check_serial(struct ef_build *b, struct ef_item *it)
     /* Two readers on one line would steal each other's bytes. */
     if (!ef_item_ok(it, EF_SEC_SERIAL, "path"))
         return;
-    for (size_t i = 0; i < b->n[EF_SEC_BUS]; i++) {
-        const struct ef_item *bi = &b->items[EF_SEC_BUS][i];
-        const struct ef_bus *bus = bi->data;
-        if (!bi->bad && bus->type == EF_BUS_RTU && strcmp(bus->path, sb->s.path) == 0)
-            ef_build_key_error(b, it, "path", "%s is also the path of [%s]", bus->path,
-                               bi->raw->name);
-    }
-    for (const struct ef_item *o = b->items[EF_SEC_SERIAL]; o < it; o++) {
-        const struct ef_serial_build *ob = o->data;
-        if (!o->bad && strcmp(ob->s.path, sb->s.path) == 0)
-            ef_build_key_error(b, it, "path", "%s is also the path of [%s]", sb->s.path,
-                               o->raw->name);
+    size_t bus = ef_index_get(paths, sb->s.path, 0);
+    if (bus != EF_INDEX_NONE)
+        ef_build_key_error(b, it, "path", "%s is also the path of [%s]", sb->s.path,
+                           b->items[EF_SEC_BUS][bus].raw->name);
+    size_t self = (size_t)(it - b->items[EF_SEC_SERIAL]);
+    size_t first = ef_index_get(paths, sb->s.path, 1);
+    if (first != EF_INDEX_NONE)
+        ef_build_key_error(b, it, "path", "%s is also the path of [%s]", sb->s.path,
+                           b->items[EF_SEC_SERIAL][first].raw->name);
+    else if (!it->bad && ef_index_put(paths, sb->s.path, 1, self) == EF_INDEX_NONE)
+        b->oom = true;
+}
+
+static void index_bus_paths(struct ef_build *b, struct ef_index *paths)
+{
+    ITEMS(b, EF_SEC_BUS) {
+        const struct ef_bus *bus = it->data;
+        size_t self = (size_t)(it - b->items[EF_SEC_BUS]);
+        if (!it->bad && bus->type == EF_BUS_RTU &&
+            ef_index_put(paths, bus->path, 0, self) == EF_INDEX_NONE)
+            b->oom = true;
     }
 }
 
@@ -288,10 +342,16 @@ void ef_check_and_assemble(struct ef_build *b)
         if (ef_item_ok(it, EF_SEC_BUS, "type"))
             check_bus(b, it);
     check_owner_names(b);
-    ITEMS(b, EF_SEC_DEVICE)
-        check_device(b, it);
+    struct ef_index seen = {0}; /* (bus, unit) of devices, then paths */
+    ITEMS(b, EF_SEC_DEVICE) {
+        check_device(b, it, &seen);
+        ef_check_device_write(b, it);
+    }
+    ef_index_free(&seen);
+    index_bus_paths(b, &seen);
     ITEMS(b, EF_SEC_SERIAL)
-        check_serial(b, it);
+        check_serial(b, it, &seen);
+    ef_index_free(&seen);
     ITEMS(b, EF_SEC_POINT)
         check_point(b, it);
     if (b->errs->count == 0 && !b->oom)

@@ -9,12 +9,16 @@
 
 void ef_cfgerr_add(struct ef_config_errors *errs, int line, const char *fmt, ...)
 {
-    /* Grows one at a time: error lists are short and this path is cold. */
-    struct ef_config_error *items = realloc(errs->items, (errs->count + 1) * sizeof *items);
-    if (!items)
-        return;
-    errs->items = items;
-    struct ef_config_error *e = &items[errs->count++];
+    /* Doubles: a file of thousands of mistakes must not copy the list each time. */
+    if (errs->count == errs->cap) {
+        size_t cap = errs->cap ? errs->cap * 2 : 16;
+        struct ef_config_error *items = realloc(errs->items, cap * sizeof *items);
+        if (!items)
+            return;
+        errs->items = items;
+        errs->cap = cap;
+    }
+    struct ef_config_error *e = &errs->items[errs->count++];
     e->line = line;
     va_list ap;
     va_start(ap, fmt);
@@ -22,18 +26,33 @@ void ef_cfgerr_add(struct ef_config_errors *errs, int line, const char *fmt, ...
     va_end(ap);
 }
 
+/* Bottom-up merge sort: stable, so errors found on one line keep their
+ * order, and n log n however the checks interleaved their lines. */
 void ef_cfgerr_sort(struct ef_config_errors *errs)
 {
-    /* Insertion sort: stable, so errors found on one line keep their order. */
-    for (size_t i = 1; i < errs->count; i++) {
-        struct ef_config_error e = errs->items[i];
-        size_t j = i;
-        while (j > 0 && errs->items[j - 1].line > e.line) {
-            errs->items[j] = errs->items[j - 1];
-            j--;
+    size_t n = errs->count;
+    struct ef_config_error *tmp = n > 1 ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp)
+        return; /* out of memory: unsorted, but nothing lost */
+    struct ef_config_error *src = errs->items, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi)
+                dst[k++] = src[b].line < src[a].line ? src[b++] : src[a++];
+            while (a < mid)
+                dst[k++] = src[a++];
+            while (b < hi)
+                dst[k++] = src[b++];
         }
-        errs->items[j] = e;
+        struct ef_config_error *t = src;
+        src = dst;
+        dst = t;
     }
+    if (src != errs->items)
+        memcpy(errs->items, src, n * sizeof *src);
+    free(tmp);
 }
 
 int ef_cfgerr_on_line(const struct ef_config_errors *errs, int line)

@@ -44,6 +44,10 @@ struct ef_key {
     const char *doc;
 };
 
+/* Most keys one section type may have: the loader keeps one bit per key
+ * in an unsigned (struct ef_item.bad_keys). */
+#define EF_KEYS_MAX (8 * sizeof(unsigned))
+
 struct ef_section_type {
     const char *prefix; /* "gateway", "bus", ... */
     bool named;         /* [prefix:NAME] */
@@ -61,6 +65,8 @@ struct ef_device_build {
 
 struct ef_template_build {
     int interval_ms;
+    bool check_unit;
+    int write_single; /* enum ef_write_single; applies when the key is present */
 };
 
 struct ef_reg_ref {

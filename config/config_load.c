@@ -1,13 +1,17 @@
 /* Loading: ini text -> raw sections -> build structs filled from the key
  * tables -> checks and assembly (config_check.c) -> struct ef_config. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/config_build.h"
+#include "config/config_index.h"
 #include "config/config_keys.h"
 #include "config/config_raw.h"
 #include "config/config_value.h"
@@ -72,10 +76,8 @@ bool ef_item_has(const struct ef_item *it, const char *key)
 
 struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, const char *name)
 {
-    for (size_t i = 0; i < b->n[kind]; i++)
-        if (strcmp(b->items[kind][i].name, name) == 0)
-            return &b->items[kind][i];
-    return NULL;
+    size_t i = ef_index_get(&b->names, name, kind);
+    return i < b->n[kind] ? &b->items[kind][i] : NULL;
 }
 
 /* Fills IT->data from its section: defaults, then every key, then the
@@ -91,10 +93,15 @@ static void apply_table(struct ef_build *b, enum ef_section_kind kind, struct ef
             ef_cfgerr_add(b->errs, 0, "internal: bad default of %s.%s: %s", t->prefix, k->name, err);
     }
     const struct ef_raw_section *sec = it->raw;
+    /* First occurrence of each table key: a section of many repeated keys
+     * must not cost a search per key. */
+    const struct ef_raw_key *first[EF_KEYS_MAX] = {0};
     for (size_t i = 0; i < sec->nkeys; i++) {
         const struct ef_raw_key *rk = &sec->keys[i];
         const struct ef_key *k = ef_key_find(t, rk->name);
-        const struct ef_raw_key *first = ef_raw_find(sec, rk->name);
+        size_t ki = k ? (size_t)(k - t->keys) : 0;
+        if (k && !first[ki])
+            first[ki] = rk;
         if (!k) {
             struct ef_suggest s = {rk->name, NULL, 0};
             for (size_t j = 0; j < t->nkeys; j++)
@@ -102,16 +109,16 @@ static void apply_table(struct ef_build *b, enum ef_section_kind kind, struct ef
             char hint[96];
             ef_cfgerr_add(b->errs, rk->line, "[%s] unknown key '%s'%s", sec->name, rk->name,
                           ef_suggest_text(&s, hint, sizeof hint));
-        } else if (first != rk) {
+        } else if (first[ki] != rk) {
             ef_cfgerr_add(b->errs, rk->line, "[%s] %s: duplicate key, first set on line %d",
-                          sec->name, rk->name, first->line);
+                          sec->name, rk->name, first[ki]->line);
         } else if (k->type->parse(k, rk->value, (char *)it->data + k->offset, err, sizeof err)) {
             ef_cfgerr_add(b->errs, rk->line, "[%s] %s: %s", sec->name, rk->name, err);
             it->bad_keys |= 1u << (k - t->keys);
         }
     }
     for (size_t i = 0; i < t->nkeys; i++)
-        if ((t->keys[i].flags & EF_KEY_REQUIRED) && !ef_raw_find(sec, t->keys[i].name))
+        if ((t->keys[i].flags & EF_KEY_REQUIRED) && !first[i])
             ef_cfgerr_add(b->errs, sec->line, "[%s] missing required key '%s'", sec->name,
                           t->keys[i].name);
     it->bad = b->errs->count != errors_before;
@@ -184,28 +191,38 @@ static void add_item(struct ef_build *b, const struct ef_raw_section *sec)
     int kind = classify_section(b, sec, &it);
     if (kind < 0)
         return;
-    for (size_t i = 0; i < b->n[kind]; i++) {
-        if (strcmp(b->items[kind][i].raw->name, sec->name) == 0) {
-            ef_cfgerr_add(b->errs, sec->line, "duplicate section [%s], first on line %d",
-                          sec->name, b->items[kind][i].raw->line);
+    /* Keyed by the text after the colon, which lives as long as the build
+     * (it->name moves with the item array). */
+    const char *colon = strchr(sec->name, ':');
+    size_t at = ef_index_put(&b->names, colon ? colon + 1 : "", kind, b->n[kind]);
+    if (at == EF_INDEX_NONE) {
+        b->oom = true;
+        return;
+    }
+    if (at != b->n[kind]) {
+        ef_cfgerr_add(b->errs, sec->line, "duplicate section [%s], first on line %d",
+                      sec->name, b->items[kind][at].raw->line);
+        return;
+    }
+    if (b->n[kind] == b->cap[kind]) {
+        size_t cap = b->cap[kind] ? b->cap[kind] * 2 : 16;
+        struct ef_item *items = realloc(b->items[kind], cap * sizeof *items);
+        if (!items) {
+            b->oom = true;
             return;
         }
+        b->items[kind] = items;
+        b->cap[kind] = cap;
     }
     it.data = build_size[kind] ? calloc(1, build_size[kind]) : singleton_data(b->cfg, kind);
-    struct ef_item *items = realloc(b->items[kind], (b->n[kind] + 1) * sizeof *items);
-    if (!it.data || !items) {
-        if (build_size[kind])
-            free(it.data);
-        if (items)
-            b->items[kind] = items;
+    if (!it.data) {
         b->oom = true;
         return;
     }
     if (kind == EF_SEC_POINT)
         ((struct ef_point_build *)it.data)->p.bit = -1;
     apply_table(b, (enum ef_section_kind)kind, &it);
-    items[b->n[kind]++] = it;
-    b->items[kind] = items;
+    b->items[kind][b->n[kind]++] = it;
 }
 
 /* Defaults of sections that may be left out entirely. */
@@ -232,6 +249,7 @@ static void build_free(struct ef_build *b)
         }
         free(b->items[k]);
     }
+    ef_index_free(&b->names);
 }
 
 static struct ef_config_errors *new_errors(const char *name)
@@ -250,12 +268,12 @@ int ef_config_load_string(const char *name, const char *text, struct ef_config *
     struct ef_config_errors *errs = new_errors(name);
     struct ef_config *cfg = calloc(1, sizeof *cfg);
     struct ef_raw raw = {0};
-    struct ef_build b = {.cfg = cfg, .errs = errs};
+    struct ef_build b = {.cfg = cfg, .errs = errs, .suggest_budget = 100000};
     if (!errs || !cfg || ef_raw_parse(text, strlen(text), &raw, errs) != 0) {
         b.oom = true;
     } else {
         snprintf(cfg->path, sizeof cfg->path, "%s", name);
-        for (size_t i = 0; i < raw.n; i++)
+        for (size_t i = 0; i < raw.n && !b.oom; i++)
             add_item(&b, &raw.secs[i]);
         apply_absent_defaults(&b);
         if (!b.oom) {
@@ -282,34 +300,77 @@ int ef_config_load_string(const char *name, const char *text, struct ef_config *
     return 0;
 }
 
+static const char *file_type(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Reads PATH whole into a NUL-terminated buffer, or explains why not in
+ * WHY. Only a regular file is read: a FIFO or a device could block the
+ * start-up (and --check) forever or never end. stat names what a path is
+ * even where open would fail (a socket); O_NONBLOCK keeps the open from
+ * waiting for a FIFO's writer should the path change in between, and
+ * fstat then judges the very file that is read. */
+static char *read_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(why, whylen, "cannot read the file: %s", strerror(errno));
+        return NULL;
+    }
+    int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+    if (S_ISREG(st.st_mode) && (fd < 0 || fstat(fd, &st) != 0)) {
+        snprintf(why, whylen, "cannot read the file: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "%s: the configuration must be a regular file",
+                 file_type(st.st_mode));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    char *text = st.st_size <= EF_CONFIG_FILE_MAX ? malloc(EF_CONFIG_FILE_MAX + 1) : NULL;
+    const char *err = st.st_size > EF_CONFIG_FILE_MAX ? "larger than 16 MiB"
+                    : !text                           ? "out of memory"
+                                                      : NULL;
+    ssize_t n = 0;
+    *len = 0;
+    do {
+        n = err ? 0 : read(fd, text + *len, EF_CONFIG_FILE_MAX + 1 - *len);
+        if (n > 0)
+            *len += (size_t)n;
+    } while ((n > 0 && *len <= EF_CONFIG_FILE_MAX) || (n < 0 && errno == EINTR));
+    if (!err && n < 0)
+        err = strerror(errno);
+    else if (!err && *len > EF_CONFIG_FILE_MAX)
+        err = "larger than 16 MiB";
+    close(fd);
+    if (err) {
+        snprintf(why, whylen, "cannot read the file: %s", err);
+        free(text);
+        return NULL;
+    }
+    text[*len] = '\0';
+    return text;
+}
+
 int ef_config_load(const char *path, struct ef_config **out, struct ef_config_errors **errs)
 {
     *out = NULL;
     *errs = NULL;
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
     size_t len = 0;
-    int saved = 0;
-    if (f) {
-        text = malloc(EF_CONFIG_FILE_MAX + 1);
-        if (text) {
-            len = fread(text, 1, EF_CONFIG_FILE_MAX + 1, f);
-            saved = ferror(f) ? errno : 0;
-        }
-        fclose(f);
-    } else {
-        saved = errno;
-    }
-    if (!text || saved || len > EF_CONFIG_FILE_MAX) {
-        free(text);
+    char why[200];
+    char *text = read_file(path, &len, why, sizeof why);
+    if (!text) {
         *errs = new_errors(path);
         if (*errs)
-            ef_cfgerr_add(*errs, 0, "cannot read the file: %s",
-                          saved ? strerror(saved) : len > EF_CONFIG_FILE_MAX ? "larger than 16 MiB"
-                                                                             : "out of memory");
+            ef_cfgerr_add(*errs, 0, "%s", why);
         return -1;
     }
-    text[len] = '\0';
     if (memchr(text, '\0', len)) {
         free(text);
         *errs = new_errors(path);

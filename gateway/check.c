@@ -1,5 +1,7 @@
 #include "gateway/check.h"
 
+#include <stdlib.h>
+
 #include "drivers/modbus/plan.h"
 
 static const char *yes_no(bool b) { return b ? "true" : "false"; }
@@ -43,7 +45,9 @@ static void print_line(int baud, char parity, int data_bits, int stop_bits, FILE
     fprintf(out, "%d %d%c%d", baud, data_bits, parity, stop_bits);
 }
 
-static int print_bus(const struct ef_config *cfg, size_t b, FILE *out)
+/* DEVS lists the indices of the bus's devices, N of them, in file order. */
+static int print_bus(const struct ef_config *cfg, size_t b, const size_t *devs, size_t n,
+                     FILE *out)
 {
     const struct ef_bus *bus = &cfg->buses[b];
     fprintf(out, "bus %s: %s ", bus->name, ef_bus_type_name(bus->type));
@@ -57,10 +61,8 @@ static int print_bus(const struct ef_config *cfg, size_t b, FILE *out)
     }
     fprintf(out, ", timeout %d ms, retries %d, max_gap %d, max_regs %d, delay %d ms\n",
             bus->timeout_ms, bus->retries, bus->max_gap, bus->max_regs, bus->delay_ms);
-    for (size_t d = 0; d < cfg->ndevices; d++) {
-        const struct ef_device *dev = &cfg->devices[d];
-        if (dev->bus != b)
-            continue;
+    for (size_t d = 0; d < n; d++) {
+        const struct ef_device *dev = &cfg->devices[devs[d]];
         fprintf(out, "  device %s: unit %d, every %d ms, offline after %d failed polls, "
                      "heartbeat %d s%s%s\n",
                 dev->name, dev->unit, dev->interval_ms, dev->offline_after, dev->heartbeat_s,
@@ -122,6 +124,9 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
                  "retain_alarms %s\n",
             m->uri, m->client_id, m->version == 5 ? "5" : "3.1.1", m->keepalive_s,
             m->telemetry_qos, m->alarm_qos, yes_no(m->retain_alarms));
+    if (m->max_packet_size)
+        fprintf(out, "  max_packet_size %d bytes: larger messages are set aside\n",
+                m->max_packet_size);
     if (m->username[0] || m->password_file[0])
         fprintf(out, "  credentials: user %s, password from %s\n",
                 m->username[0] ? m->username : "(none)",
@@ -135,9 +140,25 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
     fprintf(out, "queue: %s/queue, max %d MB on disk, %d kB in memory, flush %d ms, replay %s\n",
             cfg->gateway.state_dir, cfg->queue.max_disk_mb, cfg->queue.memory_kb,
             cfg->queue.flush_ms, cfg->queue.replay == EF_REPLAY_FIFO ? "fifo" : "live-first");
-    for (size_t b = 0; b < cfg->nbuses; b++)
-        if (print_bus(cfg, b, out) != 0)
-            return -1;
+    /* Devices grouped by bus in one pass: asking every bus about every
+     * device grows with their product. */
+    size_t *start = calloc(cfg->nbuses + 1, sizeof *start);
+    size_t *devs = malloc((cfg->ndevices ? cfg->ndevices : 1) * sizeof *devs);
+    int rc = start && devs ? 0 : -1;
+    for (size_t d = 0; rc == 0 && d < cfg->ndevices; d++)
+        start[cfg->devices[d].bus + 1]++;
+    for (size_t b = 0; rc == 0 && b < cfg->nbuses; b++)
+        start[b + 1] += start[b];
+    for (size_t d = 0; rc == 0 && d < cfg->ndevices; d++)
+        devs[start[cfg->devices[d].bus]++] = d; /* start[b] moves to the end of bus b */
+    for (size_t b = 0; rc == 0 && b < cfg->nbuses; b++) {
+        size_t first = b ? start[b - 1] : 0;
+        rc = print_bus(cfg, b, devs + first, start[b] - first, out);
+    }
+    free(start);
+    free(devs);
+    if (rc != 0)
+        return -1;
     for (size_t s = 0; s < cfg->nserials; s++)
         print_serial(cfg, &cfg->serials[s], out);
     return 0;

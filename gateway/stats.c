@@ -64,6 +64,9 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "memory_full", q->dropped_memory, false);
     field(b, "queue_refused", in->core.queue_errors, false);
     field(b, "stats_not_connected", in->pub.direct_dropped, false);
+    field(b, "too_large", in->pub.too_large, false);
+    field(b, "alarm_too_large", in->pub.alarm_too_large, false);
+    field(b, "stats_too_large", in->pub.stats_too_large, false);
     ef_buf_puts(b, "},\"devices\":{");
     for (size_t i = 0; i < in->ndevices; i++) {
         if (i)
@@ -91,6 +94,9 @@ void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s)
     acc->published += s->published;
     acc->resent += s->resent;
     acc->direct_dropped += s->direct_dropped;
+    acc->too_large += s->too_large;
+    acc->alarm_too_large += s->alarm_too_large;
+    acc->stats_too_large += s->stats_too_large;
 }
 
 static void add(atomic_uint_fast64_t *dst, atomic_uint_fast64_t *src)

@@ -5,7 +5,10 @@
  *   rtu           libmodbus RTU on a serial device (rs485 = true asks the
  *                 kernel for RS-485 direction control; if the driver refuses,
  *                 a warning is logged and the bus runs anyway).
- *   tcp           libmodbus TCP (host names and IPv6 through modbus_new_tcp_pi).
+ *   tcp           libmodbus TCP (host names and IPv6 through modbus_new_tcp_pi);
+ *                 read requests are written by bus_tcp.c and each reply is
+ *                 checked (unit id unless check_unit = false, MBAP header:
+ *                 mbap.h) before it is decoded.
  *   rtu-over-tcp  RTU frames (unit id + CRC) over a TCP stream, as spoken by
  *                 serial-to-Ethernet converters. libmodbus 3.1.6 has no
  *                 backend for it: we connect the TCP socket ourselves and hand
@@ -17,7 +20,9 @@
  * Behaviour per poll of a device: the reads of its poll plan (plan.h), with
  * the bus's retries, delay_ms between requests and, on RTU, at least 3.5
  * character times of silence between frames. Failed points are left out of
- * the sample and counted; see bus_poll.c for the error handling. The sink is
+ * the sample and counted; see bus_poll.c for the error handling (among it:
+ * a TCP connection the device closed is reopened and the request resent in
+ * the same poll, counted in reopens). The sink is
  * called from the bus thread: sample() when at least one point was read,
  * then poll_result() after every poll.
  *

@@ -117,12 +117,10 @@ static int open_rtu_over_tcp(struct ef_mb_bus *b)
     return modbus_set_socket(b->ctx, b->sock);
 }
 
-int ef_mb_conn_ensure(struct ef_mb_bus *b, struct ef_dev_counters *dev_counters)
+/* Opens the closed line; on failure logs (first of a streak), closes
+ * with back-off and returns -1. */
+static int open_line(struct ef_mb_bus *b)
 {
-    if (b->ctx)
-        return 0;
-    if (ef_mono_ms() < b->reopen_at_ms)
-        return -1;
     int rc;
     switch (b->bus->type) {
     case EF_BUS_RTU:
@@ -147,14 +145,49 @@ int ef_mb_conn_ensure(struct ef_mb_bus *b, struct ef_dev_counters *dev_counters)
         ef_mb_conn_close(b, true);
         return -1;
     }
+    b->open_failing = false;
+    b->last_io_us = 0;
+    return 0;
+}
+
+int ef_mb_conn_ensure(struct ef_mb_bus *b, struct ef_dev_counters *dev_counters)
+{
+    if (b->ctx)
+        return 0;
+    if (ef_mono_ms() < b->reopen_at_ms)
+        return -1;
+    if (open_line(b) < 0)
+        return -1;
     if (b->ever_opened) {
         atomic_fetch_add_explicit(&dev_counters->reopens, 1, memory_order_relaxed);
         ef_info("bus %s: line re-opened", b->bus->name);
     }
     b->ever_opened = true;
-    b->open_failing = false;
-    b->last_io_us = 0;
     return 0;
+}
+
+int ef_mb_conn_reopen(struct ef_mb_bus *b, struct ef_dev_counters *dev_counters)
+{
+    ef_mb_conn_close(b, false);
+    if (open_line(b) < 0)
+        return -1;
+    /* Devices that hang up after every answer do it all day: no info line. */
+    atomic_fetch_add_explicit(&dev_counters->reopens, 1, memory_order_relaxed);
+    ef_debug("bus %s: connection closed by the device; reconnected", b->bus->name);
+    return 0;
+}
+
+bool ef_mb_conn_hung_up(struct ef_mb_bus *b)
+{
+    if (!b->ctx || b->bus->type == EF_BUS_RTU)
+        return false;
+    struct pollfd p = {.fd = modbus_get_socket(b->ctx), .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
+        return true;
+    ef_mb_conn_flush(b); /* a late answer must not be taken for the next one */
+    return false;
 }
 
 void ef_mb_conn_close(struct ef_mb_bus *b, bool backoff)

@@ -10,8 +10,17 @@
  *                         (a late answer must not be taken as the answer to
  *                         the next request), then retry up to `retries`.
  *   other exception       counted, retried up to `retries`.
- *   EIO, ECONNRESET, ...  the line is gone (USB adapter pulled, peer closed):
- *                         closed, re-opened later with back-off.
+ *   peer hung up          a TCP device that closed the connection (idle, or
+ *                         after every answer: many do) is found closed before
+ *                         the request (poll) or by it (EOF, reset, EPIPE):
+ *                         reconnected at once and the request sent again,
+ *                         once, counted in reopens only (no error, no retry
+ *                         spent, no failed poll).
+ *   wrong unit, bad MBAP  (tcp, bus_tcp.c) counted as errors, never decoded;
+ *                         flushed and retried like a garbled frame.
+ *   EIO, ECONNRESET, ...  the line is gone (USB adapter pulled, a peer that
+ *                         refuses the reconnection): closed, re-opened later
+ *                         with back-off.
  * After a read has timed out on every retry, or the line is gone, the rest of
  * the device's reads in this poll are skipped: the device is not answering,
  * and asking again would only delay the other devices of the bus. */
@@ -62,8 +71,18 @@ static bool pace(struct ef_mb_bus *b)
     return true;
 }
 
-static int issue(struct ef_mb_bus *b, const struct ef_plan_read *r)
+/* The errors of a socket whose peer has closed it (libmodbus reports EOF
+ * as ECONNRESET). */
+static bool hung_up_error(const struct ef_mb_bus *b, int err)
 {
+    return b->bus->type != EF_BUS_RTU &&
+           (err == ECONNRESET || err == EPIPE || err == ENOTCONN || err == ECONNABORTED);
+}
+
+static int issue(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r)
+{
+    if (b->bus->type == EF_BUS_TCP)
+        return ef_mb_tcp_read(b, d, r);
     switch (r->kind) {
     case EF_REG_COIL:
         return modbus_read_bits(b->ctx, r->start, r->count, b->bits);
@@ -84,6 +103,37 @@ static bool settle(struct ef_mb_bus *b)
     return go_on;
 }
 
+/* Sends R and waits for its reply; on a connection the peer closed, once
+ * more on a new one. Returns issue()'s result (errno in *ERR), or -2 when
+ * the line cannot be reopened. */
+static int transact(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r,
+                    struct ef_dev_counters *c, int *err)
+{
+    bool fresh = false;
+    if (ef_mb_conn_hung_up(b)) {
+        if (ef_mb_conn_reopen(b, c) < 0)
+            return -2;
+        fresh = true;
+    }
+    for (;;) {
+        modbus_set_slave(b->ctx, d->cfg->unit);
+        ef_debug("bus %s: unit %d read %s %u..%u", b->bus->name, d->cfg->unit,
+                 kind_word(r->kind), (unsigned)r->start, (unsigned)r->start + r->count - 1);
+        count(&c->requests, 1);
+        int rc = issue(b, d, r);
+        *err = errno;
+        b->last_io_us = ef_mono_us();
+        ef_mb_alive(b);
+        if (rc == r->count || fresh || !hung_up_error(b, *err))
+            return rc;
+        ef_debug("bus %s: unit %d: %s: the device closed the connection", b->bus->name,
+                 d->cfg->unit, modbus_strerror(*err));
+        if (ef_mb_conn_reopen(b, c) < 0)
+            return -2;
+        fresh = true;
+    }
+}
+
 static enum rq_result read_once(struct ef_mb_bus *b, struct ef_mb_dev *d,
                                 const struct ef_plan_read *r, struct ef_dev_counters *c)
 {
@@ -91,14 +141,10 @@ static enum rq_result read_once(struct ef_mb_bus *b, struct ef_mb_dev *d,
         return RQ_NO_ANSWER;
     if (!pace(b))
         return RQ_STOP;
-    modbus_set_slave(b->ctx, d->cfg->unit);
-    ef_debug("bus %s: unit %d read %s %u..%u", b->bus->name, d->cfg->unit, kind_word(r->kind),
-             (unsigned)r->start, (unsigned)r->start + r->count - 1);
-    count(&c->requests, 1);
-    int rc = issue(b, r);
-    int err = errno;
-    b->last_io_us = ef_mono_us();
-    ef_mb_alive(b);
+    int err = 0;
+    int rc = transact(b, d, r, c, &err);
+    if (rc == -2)
+        return RQ_NO_ANSWER;
     if (rc == r->count) {
         ef_mb_conn_ok(b);
         return RQ_OK;

@@ -1,5 +1,6 @@
 /* Internals shared by bus.c (thread, schedule), bus_conn.c (opening and
- * re-opening the line) and bus_poll.c (one poll of one device). */
+ * re-opening the line), bus_poll.c (one poll of one device) and bus_tcp.c
+ * (one Modbus TCP read). */
 #ifndef EF_MODBUS_BUS_PRIV_H
 #define EF_MODBUS_BUS_PRIV_H
 
@@ -25,6 +26,7 @@ struct ef_mb_dev {
     bool *have;          /* per point: read in the current poll */
     struct ef_value *values;
     struct ef_reading *readings;
+    bool reply_warned; /* a refused tcp reply was logged in this streak */
 };
 
 struct ef_mb_bus {
@@ -44,6 +46,7 @@ struct ef_mb_bus {
     int backoff_ms;
     int64_t last_io_us; /* end of the previous transaction, 0 if none */
     int64_t silence_us; /* RTU inter-frame gap */
+    uint16_t tid;       /* tcp: transaction id of the last request */
 
     int wake[2]; /* stop() writes to wake[1] to cut sleeps short */
     atomic_bool stopping;
@@ -67,6 +70,15 @@ static inline void ef_mb_alive(struct ef_mb_bus *b)
  * a context is ready, -1 otherwise. DEV_COUNTERS gets the reopen count. */
 int ef_mb_conn_ensure(struct ef_mb_bus *b, struct ef_dev_counters *dev_counters);
 
+/* A TCP or rtu-over-tcp peer that closed the idle connection: poll() tells
+ * without reading (bytes nobody asked for are flushed). False on RTU. */
+bool ef_mb_conn_hung_up(struct ef_mb_bus *b);
+
+/* Closes and opens the line again at once, without back-off (the peer
+ * hung up; it has not failed). Returns 0, or -1 when the open failed (then
+ * the back-off of ef_mb_conn_ensure applies). Counted in reopens. */
+int ef_mb_conn_reopen(struct ef_mb_bus *b, struct ef_dev_counters *dev_counters);
+
 /* Closes the line; with BACKOFF the next open waits (doubling up to 30 s). */
 void ef_mb_conn_close(struct ef_mb_bus *b, bool backoff);
 
@@ -79,6 +91,12 @@ static inline void ef_mb_conn_ok(struct ef_mb_bus *b)
 {
     b->backoff_ms = EF_MB_BACKOFF_MIN_MS;
 }
+
+/* Read R of device D on a tcp bus: the reply is checked (unit id, MBAP
+ * header, function, byte count) and its data lands in b->regs or b->bits.
+ * Returns r->count, or -1 with errno as libmodbus sets it; a rejected reply
+ * is EMBBADSLAVE (another unit) or EMBBADDATA. */
+int ef_mb_tcp_read(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r);
 
 /* One poll of D: its reads, decoding, sink calls, counters. */
 void ef_mb_poll_device(struct ef_mb_bus *b, struct ef_mb_dev *d);

@@ -25,19 +25,30 @@ static bool order_less(const struct ef_point *pts, size_t a, size_t b)
     return a < b; /* stable: file order among points at the same address */
 }
 
-static void sort_order(const struct ef_point *pts, size_t *ord, size_t n)
+/* Bottom-up merge sort of ORD (N indices) using TMP (N more): n log n
+ * whatever the file order, where an insertion sort took minutes for a
+ * device of 200,000 points listed from the top address down. Stable
+ * anyway, through order_less's tie-break. */
+static void sort_order(const struct ef_point *pts, size_t *ord, size_t *tmp, size_t n)
 {
-    /* Devices have tens to a few hundred points: insertion sort is enough
-     * and keeps this reentrant (qsort has no context argument). */
-    for (size_t i = 1; i < n; i++) {
-        size_t v = ord[i];
-        size_t j = i;
-        while (j > 0 && order_less(pts, v, ord[j - 1])) {
-            ord[j] = ord[j - 1];
-            j--;
+    size_t *src = ord, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi)
+                dst[k++] = order_less(pts, src[b], src[a]) ? src[b++] : src[a++];
+            while (a < mid)
+                dst[k++] = src[a++];
+            while (b < hi)
+                dst[k++] = src[b++];
         }
-        ord[j] = v;
+        size_t *t = src;
+        src = dst;
+        dst = t;
     }
+    if (src != ord)
+        memcpy(ord, src, n * sizeof *ord);
 }
 
 static int push_read(struct ef_plan *plan, const struct ef_plan_read *r)
@@ -155,12 +166,18 @@ int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t np
     if (npoints == 0)
         return 0;
     plan->order = malloc(npoints * sizeof *plan->order);
-    if (!plan->order)
+    size_t *tmp = malloc(npoints * sizeof *tmp);
+    if (!plan->order || !tmp) {
+        free(tmp);
+        ef_plan_free(plan);
+        plan->points = points;
         return -1;
+    }
     for (size_t i = 0; i < npoints; i++)
         if (points[i].has_register)
             plan->order[plan->norder++] = i;
-    sort_order(points, plan->order, plan->norder);
+    sort_order(points, plan->order, tmp, plan->norder);
+    free(tmp);
     if (merge(plan) < 0) {
         ef_plan_free(plan);
         plan->points = points;

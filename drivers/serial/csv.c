@@ -1,4 +1,5 @@
 #include "drivers/serial/csv.h"
+#include "drivers/serial/framing.h"
 
 #include <string.h>
 
@@ -26,7 +27,7 @@ int ef_csv_parse(const char *line, size_t len, const char (*fields)[EF_NAME_MAX 
                  size_t nfields, struct ef_parsed *out)
 {
     ef_parsed_clear(out);
-    if (nfields == 0 || count_fields(line, len) != nfields)
+    if (nfields == 0 || !ef_line_clean(line, len) || count_fields(line, len) != nfields)
         return EF_PARSE_REJECT;
     size_t start = 0, idx = 0;
     for (size_t i = 0; i <= len; i++) {

@@ -9,9 +9,12 @@ void ef_framer_reset(struct ef_framer *f)
     f->tainted = false;
 }
 
-static bool is_junk(unsigned char c)
+bool ef_line_clean(const char *line, size_t len)
 {
-    return (c < 0x20 && c != '\t') || c >= 0x7f;
+    for (size_t i = 0; i < len; i++)
+        if (!ef_line_byte_ok((unsigned char)line[i]))
+            return false;
+    return true;
 }
 
 static void end_line(struct ef_framer *f, ef_frame_fn fn, void *ctx)
@@ -39,10 +42,8 @@ void ef_framer_push(struct ef_framer *f, const void *data, size_t len, ef_frame_
         }
         if (f->overlong)
             continue;
-        if (is_junk(c)) {
-            /* Leading junk is noise between lines; inside a line it is damage. */
-            if (f->len > 0)
-                f->tainted = true;
+        if (!ef_line_byte_ok(c)) {
+            f->tainted = true;
             continue;
         }
         if (f->len >= EF_FRAME_LINE_MAX) {

@@ -6,11 +6,13 @@
  * - A line holds at most EF_FRAME_LINE_MAX bytes. A longer line is discarded
  *   up to its terminator and reported once as EF_FRAME_OVERLONG; memory use
  *   is the fixed buffer inside struct ef_framer, whatever the input.
- * - Junk: bytes below 0x20 other than CR, LF and TAB, and bytes 0x7f..0xff.
- *   Junk before the first printable byte of a line (line noise at power-up,
- *   a burst between two lines) is skipped silently. Junk after a line has
- *   started taints it: the line is reported as EF_FRAME_JUNK instead of being
- *   delivered, because a corrupted "T=2?1.5" must not become "T=21.5".
+ * - Junk: control bytes (below 0x20 other than CR, LF and TAB, and DEL
+ *   0x7f) and bytes 0x80..0xff, which no supported format uses (0x80..0x9f
+ *   are the C1 controls). A line with junk anywhere in it, before its first
+ *   printable byte too, is reported as EF_FRAME_JUNK instead of being
+ *   delivered: noise glued to the front of a line ("\x01x=3") cannot be told
+ *   from a reading, and a corrupted "T=2?1.5" must not become "T=21.5". A
+ *   burst of noise up to a terminator is one EF_FRAME_JUNK.
  * - Delivered lines contain only 0x20..0x7e and TAB and are NUL-terminated. */
 #ifndef EF_SERIAL_FRAMING_H
 #define EF_SERIAL_FRAMING_H
@@ -33,8 +35,18 @@ struct ef_framer {
     char buf[EF_FRAME_LINE_MAX + 1];
     size_t len;
     bool overlong; /* discarding until the next terminator */
-    bool tainted;  /* junk seen inside the current line */
+    bool tainted;  /* junk seen in the current line */
 };
+
+/* True for a byte a delivered line may contain (see "Junk" above). */
+static inline bool ef_line_byte_ok(unsigned char c)
+{
+    return (c >= 0x20 && c < 0x7f) || c == '\t';
+}
+
+/* True when all LEN bytes of LINE pass ef_line_byte_ok: the parsers check
+ * it too, so no caller can hand them a line the framer would reject. */
+bool ef_line_clean(const char *line, size_t len);
 
 void ef_framer_reset(struct ef_framer *f);
 

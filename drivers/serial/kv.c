@@ -1,4 +1,5 @@
 #include "drivers/serial/kv.h"
+#include "drivers/serial/framing.h"
 
 #include <string.h>
 
@@ -28,6 +29,8 @@ static bool parse_pair(const char *s, size_t len, struct ef_parsed *out)
 int ef_kv_parse(const char *line, size_t len, struct ef_parsed *out)
 {
     ef_parsed_clear(out);
+    if (!ef_line_clean(line, len))
+        return EF_PARSE_REJECT; /* noise could pass for a pair: take nothing */
     size_t good = 0, i = 0;
     while (i < len) {
         while (i < len && is_sep(line[i]))

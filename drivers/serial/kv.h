@@ -8,7 +8,8 @@
  * counted in out->skipped. If a name repeats, the last value wins.
  *
  * Returns EF_PARSE_OK when at least one pair was well formed (valued or
- * empty), EF_PARSE_REJECT when none was (a line of garbage). */
+ * empty), EF_PARSE_REJECT when none was (a line of garbage) or when the line
+ * holds a control byte anywhere (ef_line_clean): then nothing is taken. */
 #ifndef EF_SERIAL_KV_H
 #define EF_SERIAL_KV_H
 

@@ -1,4 +1,5 @@
 #include "drivers/serial/nmea.h"
+#include "drivers/serial/framing.h"
 
 #include "common/round.h"
 
@@ -175,7 +176,9 @@ int ef_nmea_parse(const char *line, size_t len, struct ef_parsed *out)
     ef_parsed_clear(out);
     const char *body;
     size_t body_len;
-    if (!sentence_body(line, len, &body, &body_len))
+    /* A control byte inside a sentence is damage even when the checksum,
+     * which covers it, agrees. */
+    if (!ef_line_clean(line, len) || !sentence_body(line, len, &body, &body_len))
         return EF_PARSE_REJECT;
     struct field f[NMEA_FIELDS_MAX];
     size_t n = split(body, body_len, f, NMEA_FIELDS_MAX);

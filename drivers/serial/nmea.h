@@ -4,8 +4,8 @@
  * where TT is any two-letter talker (GP, GN, GL, GA, BD, GB, QZ, ...) and HH
  * the XOR of the bytes between '$' and '*' in hex (either case).
  *
- * Returns EF_PARSE_REJECT for a line that is not a sentence or whose checksum
- * is missing or wrong; EF_PARSE_IGNORED for valid sentences other than GGA
+ * Returns EF_PARSE_REJECT for a line that is not a sentence, whose checksum
+ * is missing or wrong, or that holds a control byte (ef_line_clean); EF_PARSE_IGNORED for valid sentences other than GGA
  * and RMC; EF_PARSE_OK for GGA and RMC, with these values when present:
  *   GGA: fix (fix quality, EF_VAL_INT), sats (EF_VAL_INT), and, when fix > 0,
  *        lat, lon (signed decimal degrees: S and W negative), alt (metres

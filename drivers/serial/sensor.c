@@ -126,12 +126,14 @@ static void on_line(struct serial_sensor *s, const char *line, size_t len)
 static void frame_event(void *ctx, enum ef_frame_kind kind, const char *line, size_t len)
 {
     struct serial_sensor *s = ctx;
-    if (kind == EF_FRAME_OVERLONG)
+    if (kind == EF_FRAME_OVERLONG) {
         CTR_ADD(s, lines_overlong, 1);
-    else if (kind == EF_FRAME_JUNK)
+    } else if (kind == EF_FRAME_JUNK) {
         CTR_ADD(s, lines_rejected, 1);
-    else
+        ef_debug("serial %s: rejected a line holding control or non-ASCII bytes", s->cfg->name);
+    } else {
         on_line(s, line, len);
+    }
 }
 
 static void port_lost(struct serial_sensor *s, const char *why)

@@ -27,8 +27,8 @@
  *
  * Counters (counters[source_index]): polls, polls_failed, requests (queries
  * written), timeouts, errors (port losses, write errors, skipped kv pairs or
- * csv fields), lines_rejected (bad checksum, wrong field count, junk inside a
- * line, no valid kv pair), lines_overlong, readings (values delivered), skipped,
+ * csv fields), lines_rejected (bad checksum, wrong field count, a control byte
+ * anywhere in a line, no valid kv pair), lines_overlong, readings (values delivered), skipped,
  * reopens (successful opens after the first one, i.e. recoveries).
  *
  * The source's source_index is cfg->ndevices + serial_index; alive_ms is

@@ -108,7 +108,7 @@ void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, MQTTAsync_connectOptions *co,
     }
     co->keepAliveInterval = m->keepalive_s;
     co->maxInflight = 20; /* the publisher's own window is smaller */
-    co->connectTimeout = 10;
+    co->connectTimeout = EF_MQTT_CONNECT_TIMEOUT_S;
     co->automaticReconnect = 0; /* the publisher does back-off with jitter */
     o->will.topicName = status_topic;
     co->will = &o->will;
@@ -252,7 +252,10 @@ static int split_host_port(const char *uri, char *host, size_t hlen, char *port,
     if (*end == ':')
         snprintf(port, plen, "%.*s", (int)strcspn(end + 1, "/"), end + 1);
     else
-        snprintf(port, plen, "%s", has_prefix(uri, "wss://") ? "443" : "8883");
+        snprintf(port, plen, "%s", has_prefix(uri, "wss://") ? "443"
+                                   : has_prefix(uri, "ssl://") ? "8883"
+                                   : has_prefix(uri, "ws://")  ? "80"
+                                                               : "1883");
     return 0;
 }
 
@@ -389,16 +392,18 @@ out:
     return bad;
 }
 
-static void tls_diagnose(const struct ef_mqtt_opts *o, char *why, size_t wlen)
+/* Leaves WHY empty when the probe got as far as paho should have: a TCP
+ * connection, and for TLS a good handshake. */
+static void diagnose(const struct ef_mqtt_opts *o, char *why, size_t wlen, char *host,
+                     size_t hlen, char *port, size_t plen)
 {
-    char host[256], port[16];
     why[0] = '\0';
-    if (split_host_port(o->uri, host, sizeof host, port, sizeof port) != 0)
+    if (split_host_port(o->uri, host, hlen, port, plen) != 0)
         return;
     int fd = probe_connect(host, port, why, wlen);
     if (fd < 0)
         return;
-    if (probe_tls(o->m, fd, host, why, wlen) == 0)
+    if (o->tls && probe_tls(o->m, fd, host, why, wlen) == 0)
         why[0] = '\0';
     close(fd);
 }
@@ -407,9 +412,19 @@ const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int c
                                              const char *msg)
 {
     static _Thread_local char why[512];
-    if (!o->tls || code != MQTTASYNC_FAILURE)
+    /* paho says "TCP connect timeout" whether the TCP connect, the TLS or
+     * WebSocket handshake or the wait for CONNACK ran out of time: a probe
+     * that gets through tells a silent broker from an unreachable one. */
+    bool timeout = code == MQTTASYNC_FAILURE && msg && strstr(msg, "timeout");
+    if (code != MQTTASYNC_FAILURE || (!o->tls && !timeout))
         return ef_mqtt_describe_failure(code, reason, msg);
-    tls_diagnose(o, why, sizeof why);
+    char host[256], port[16];
+    diagnose(o, why, sizeof why, host, sizeof host, port, sizeof port);
+    if (!why[0] && timeout && host[0])
+        snprintf(why, sizeof why,
+                 "%s port %s accepts connections, but no CONNACK came within %d s "
+                 "(is an MQTT broker listening there, for this scheme, and is it overloaded?)",
+                 host, port, EF_MQTT_CONNECT_TIMEOUT_S);
     if (!why[0])
         return ef_mqtt_describe_failure(code, reason, msg);
     return why;

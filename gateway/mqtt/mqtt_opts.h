@@ -9,6 +9,9 @@
 
 #include "config/config.h"
 
+/* How long paho waits for a connection, handshakes and CONNACK included. */
+#define EF_MQTT_CONNECT_TIMEOUT_S 10
+
 struct ef_mqtt_opts {
     const struct ef_mqtt *m; /* borrowed; outlives the options */
     char uri[EF_STR_MAX + 8]; /* mqtt:// -> tcp://, mqtts:// -> ssl:// */
@@ -45,7 +48,9 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg);
  * "cannot reach H port P: Connection refused". Blocks while it probes:
  * call it once per change of failure, not per retry. Thread-local result.
  * OpenSSL is not linked: the first probe loads libssl.so.3 with dlopen;
- * if that fails (logged), the sentence of ef_mqtt_describe_failure. */
+ * if that fails (logged), the sentence of ef_mqtt_describe_failure.
+ * A connect that timed out (any scheme) is probed the same way: when the
+ * probe gets through, the sentence says that no CONNACK came. */
 const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int code, int reason,
                                              const char *msg);
 

@@ -6,7 +6,9 @@
  * EF_PUB_WINDOW in flight. paho's success callback acknowledges a queue
  * entry (PUBACK/PUBCOMP, or written for QoS 0); a failure, or a connection
  * lost with messages in flight, gives them back to the queue, to be sent
- * again after reconnecting (duplicates are possible, loss is not). paho's
+ * again after reconnecting (duplicates are possible, loss is not). A
+ * message larger than the broker takes is never sent (publisher_limit.c
+ * says how the limit is known, and what happens to the message). paho's
  * own persistence and offline buffering are off: the queue is the only
  * buffer. Reconnects use exponential back-off with jitter. */
 #ifndef EF_PUBLISHER_H
@@ -29,6 +31,9 @@ struct ef_pub_stats {
     uint64_t published;         /* queue messages acknowledged */
     uint64_t resent;            /* messages given back to the queue for resending */
     uint64_t direct_dropped;    /* stats messages not sent (not connected) */
+    uint64_t too_large;         /* telemetry larger than the broker takes, dropped */
+    uint64_t alarm_too_large;   /* alarms larger than the broker takes, set aside */
+    uint64_t stats_too_large;   /* stats messages larger than the broker takes */
     bool connected;
 };
 

@@ -25,5 +25,7 @@ struct ef_config *load_ok(const char *text);
 
 int test_bad_values(void);
 int test_all_errors(void);
+int test_unit_zero(void);
+int test_duplicates_once(void);
 
 #endif

@@ -62,6 +62,11 @@ static const struct {
     {BASE DEV "[device:e]\nbus = b\nunit = 1\n[point:d.x]\nregister = coil:1\n[point:e.x]\nregister = coil:1\n",
      13, "already [device:d]"},
     {BASE DEV "interval_ms = 5\n[point:d.x]\nregister = coil:1\n", 11, "10..86400000"},
+    /* unit 0 is the broadcast address wherever RTU frames carry it */
+    {BASE "[bus:r]\ntype = rtu\npath = /dev/x\n[device:d]\nbus = r\nunit = 0\n"
+          "[point:d.p]\nregister = coil:1\n", 10, "0 is the broadcast address on a rtu bus"},
+    {BASE "[bus:r]\ntype = rtu-over-tcp\nhost = h\n[device:d]\nbus = r\nunit = 0\n"
+          "[point:d.p]\nregister = coil:1\n", 10, "broadcast address on a rtu-over-tcp bus"},
     /* gateway and mqtt */
     {"[gateway]\nid = a.b\n[mqtt]\nuri = tcp://h:1\n", 2, "not a name"},
     {"[gateway]\nid = 01234567890123456789012345678901234567890123456789012345678901234\n[mqtt]\nuri = tcp://h:1\n",
@@ -114,6 +119,24 @@ static const struct {
     {BASE PT "register = holding:1\nalarm_high = 1\nalarm_low = 2\n", 14, "below alarm_high"},
     {BASE PT "register = holding:1\n[point:x.q]\nregister = coil:1\n", 13, "no device, template or serial"},
     {BASE PT "register = holding:1\n[point:d.p]\nregister = coil:1\n", 13, "duplicate section"},
+    /* writable points and their limits */
+    {BASE PT "register = input:1\nwritable = true\n", 13, "only holding registers (or a bit of one) and coils"},
+    {BASE PT "register = discrete:1\nwritable = true\n", 13, "this point is discrete:1"},
+    {BASE PT "register = input:1\nbit = 3\nwritable = true\n", 14, "this point is input:1"},
+    {BASE PT "register = holding:1\nwritable = maybe\n", 13, "not a boolean"},
+    {BASE PT "register = holding:1\nwrite_min = 1\n", 13, "write_min: needs writable = true"},
+    {BASE PT "register = holding:1\nwritable = false\nwrite_max = 1\n", 14, "write_max: needs writable"},
+    {BASE PT "register = holding:1\nwritable = true\nwrite_min = 5\nwrite_max = 4\n", 14,
+     "must not be above write_max (4)"},
+    {BASE PT "register = coil:1\nwritable = true\nwrite_max = 1\n", 14, "does not apply to a bool"},
+    {BASE PT "register = holding:1\nbit = 0\nwritable = true\nwrite_min = 0\n", 15,
+     "does not apply to a bool"},
+    {BASE PT "register = holding:1\nwritable = true\nwrite_max = inf\n", 14, "not a number"},
+    {BASE SER "[point:s.t]\nwritable = true\n", 9, "serial sensors are not writable"},
+    {BASE DEV "write_single = fc5\n[point:d.x]\nregister = coil:1\n", 11, "not one of: fc6 fc16"},
+    {BASE "[template:T]\nwrite_single = FC16\n", 6, "not one of: fc6 fc16"},
+    {BASE "command_max_age_ms = 99\n", 5, "100..3600000"},
+    {BASE "command_max_age_ms = 3600001\n", 5, "100..3600000"},
     /* serial sensors */
     {BASE "[serial:s]\nformat = kv\n", 5, "missing required key 'path'"},
     {BASE "[serial:s]\npath = /dev/s\n", 5, "missing required key 'format'"},
@@ -185,6 +208,67 @@ int test_all_errors(void)
     fclose(f);
     CHECK(strstr(buf, "many.ini:3: [point:d.p] scale: 'abc' is not a number\n") != NULL);
     CHECK(strstr(buf, "many.ini:13: unknown section [wat]\n") != NULL);
+    ef_config_errors_free(errs);
+    return 0;
+}
+
+/* Counts the errors whose message contains WHAT; checks they are in line order. */
+static size_t errors_with(const struct ef_config_errors *errs, const char *what)
+{
+    size_t n = 0;
+    for (size_t e = 0; errs && e < errs->count; e++) {
+        n += strstr(errs->items[e].message, what) != NULL;
+        if (e > 0 && errs->items[e - 1].line > errs->items[e].line) {
+            fprintf(stderr, "errors out of line order at %zu\n", e);
+            ef_test_failures++;
+        }
+    }
+    return n;
+}
+
+int test_unit_zero(void)
+{
+    /* Modbus TCP devices (and gateways to them) often answer unit 0. */
+    struct ef_config *cfg = load_ok(BASE BUS "[device:d]\nbus = b\nunit = 0\n"
+                                             "[point:d.p]\nregister = coil:1\n");
+    CHECK(cfg && cfg->ndevices == 1 && cfg->devices[0].unit == 0);
+    ef_config_free(cfg);
+    /* On RTU exactly one error, on the unit's line. */
+    struct ef_config_errors *errs = NULL;
+    CHECK(ef_config_load_string("u.ini", BASE "[bus:r]\ntype = rtu\npath = /dev/x\n"
+                                "[device:d]\nbus = r\nunit = 0\n[point:d.p]\nregister = coil:1\n",
+                                &cfg, &errs) == -1);
+    CHECK(errs && errs->count == 1 && errs->items[0].line == 10);
+    ef_config_errors_free(errs);
+    return 0;
+}
+
+int test_duplicates_once(void)
+{
+    /* Three devices share unit 5 on bus b, a fourth has it on another bus:
+     * one error for each of the two repeats, both naming the first. */
+    const char *text = BASE BUS                                      /* 5-7 */
+        "[bus:c]\ntype = tcp\nhost = h2\n"                          /* 8-10 */
+        "[device:d0]\nbus = b\nunit = 5\n[point:d0.p]\nregister = coil:1\n" /* 11-15 */
+        "[device:d1]\nbus = b\nunit = 5\n[point:d1.p]\nregister = coil:1\n" /* 16-20 */
+        "[device:d2]\nbus = b\nunit = 5\n[point:d2.p]\nregister = coil:1\n" /* 21-25 */
+        "[device:d3]\nbus = c\nunit = 5\n[point:d3.p]\nregister = coil:1\n" /* 26-30 */
+        "[serial:s0]\npath = /dev/s\nformat = kv\n"                 /* 31-33 */
+        "[serial:s1]\npath = /dev/s\nformat = kv\n"                 /* 34-36 */
+        "[serial:s2]\npath = /dev/s\nformat = kv\n";                /* 37-39 */
+    struct ef_config *cfg = NULL;
+    struct ef_config_errors *errs = NULL;
+    CHECK(ef_config_load_string("dup.ini", text, &cfg, &errs) == -1 && !cfg);
+    if (!errs)
+        return 0;
+    CHECK(errs->count == 4);
+    CHECK(errors_with(errs, "unit 5 on bus b is already [device:d0] (line 11)") == 2);
+    CHECK(errors_with(errs, "/dev/s is also the path of [serial:s0]") == 2);
+    static const int lines[] = {18, 23, 35, 38};
+    for (size_t i = 0; i < errs->count && i < 4; i++)
+        CHECK(errs->items[i].line == lines[i]);
+    if (ef_test_failures)
+        ef_config_errors_print(errs, stderr);
     ef_config_errors_free(errs);
     return 0;
 }

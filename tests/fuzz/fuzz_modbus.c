@@ -1,4 +1,5 @@
-/* Fuzz target: Modbus poll plans and decoding from arbitrary point sets.
+/* Fuzz target: Modbus poll plans and decoding from arbitrary point sets,
+ * and the checks of Modbus TCP replies (mbap.h).
  *
  * The input is read as bus limits, a list of points (each shaped the way a
  * validated configuration allows: bits only on coils, discrete inputs or a
@@ -6,12 +7,16 @@
  * The plan must cover every point exactly once inside the protocol limits,
  * splitting must keep that true, and every point must decode from its read's
  * registers without reading outside them (the register block is an
- * exact-size heap copy, so AddressSanitizer sees any overrun). */
+ * exact-size heap copy, so AddressSanitizer sees any overrun). The rest of
+ * the input is a Modbus TCP reply to one of the plan's reads: whatever its
+ * bytes, the check must not read past them, and a reply it accepts must be
+ * exactly the size the request asks for and fill exactly COUNT values. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers/modbus/decode.h"
+#include "drivers/modbus/mbap.h"
 #include "drivers/modbus/plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -122,6 +127,48 @@ static void decode_all(const struct ef_plan *plan, struct input *in)
     }
 }
 
+static const uint8_t function_of[] = {1, 2, 4, 3}; /* coil, discrete, input, holding */
+
+/* The rest of the input as the reply to read R (or to a 1-register read). */
+static void check_reply(const struct ef_plan *plan, struct input *in)
+{
+    unsigned kind = 3, count = 1, start = 0;
+    if (plan->nreads) {
+        const struct ef_plan_read *r = &plan->reads[take(in, 1) % plan->nreads];
+        kind = (unsigned)r->kind;
+        count = r->count;
+        start = r->start;
+    }
+    bool check_unit = take(in, 1) & 1;
+    uint16_t tid = (uint16_t)take(in, 2); /* in sequence: argument order is unspecified */
+    uint8_t unit = (uint8_t)take(in, 1);
+    uint8_t req[EF_MBAP_READ_REQ_LEN];
+    ef_mbap_read_request(req, tid, unit, function_of[kind], (uint16_t)start, (uint16_t)count);
+    size_t len = in->n;
+    uint8_t *rsp = malloc(len ? len : 1);
+    memcpy(rsp, in->p, len);
+    uint8_t exc = 0;
+    enum ef_mbap_verdict v = ef_mbap_check_reply(req, rsp, len, check_unit, &exc);
+    if (v == EF_MBAP_OK) {
+        bool bits = kind <= EF_REG_DISCRETE;
+        size_t bytes = bits ? (count + 7) / 8 : 2 * (size_t)count;
+        if (len != 9 + bytes || (check_unit && rsp[6] != req[6]) || rsp[7] != req[7])
+            abort();
+        if (bits) {
+            uint8_t *b = malloc(count);
+            ef_mbap_bits(rsp, count, b);
+            free(b);
+        } else {
+            uint16_t *r = malloc(count * sizeof *r);
+            ef_mbap_regs(rsp, count, r);
+            free(r);
+        }
+    } else if (v == EF_MBAP_EXCEPTION && (len != 9 || rsp[7] != (req[7] | 0x80))) {
+        abort();
+    }
+    free(rsp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct input in = {data, size};
@@ -151,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (ef_plan_requests(&plan) > plan.nreads)
         abort();
+    check_reply(&plan, &in);
     ef_plan_free(&plan);
     free(pts);
     return 0;

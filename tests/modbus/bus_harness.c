@@ -158,6 +158,7 @@ size_t cfg_add_device(struct ef_config *cfg, const char *name, size_t bus, int u
     d->unit = unit;
     d->interval_ms = interval_ms;
     d->offline_after = 3;
+    d->check_unit = true; /* the configuration's default */
     d->points = malloc(n * sizeof *points);
     memcpy(d->points, points, n * sizeof *points);
     d->npoints = n;

@@ -13,8 +13,20 @@
  *     --baud-pace BAUD   answer at the pace of an 8N1 line at BAUD: the
  *                        answer leaves (request + 3.5 + response) character
  *                        times after the request began to arrive
- *     --count-file PATH  rewritten after every request: "total N" then one
- *                        "unit U N" line per unit (requests received)
+ *     --count-file PATH  rewritten after every request and connection
+ *                        change: "total N", one "unit U N" line per unit
+ *                        (requests received), "accepted N" and "closed N"
+ *                        (connections accepted, and closed by the simulator)
+ *   Devices that hang up (TCP and rtu-over-tcp):
+ *     --close-idle-ms N  close a connection that has been idle N ms
+ *     --close-after N    close a connection after its N-th answer (1: after
+ *                        every answer)
+ *   Wrong answers:
+ *     --reply-unit N     answer with unit id N instead of the request's (as
+ *                        a device with a fixed id, or a TCP-to-RTU gateway
+ *                        mixing up its devices); RTU frames get a new CRC
+ *     --reply-mbap-length N  (tcp) put N in the MBAP length field of every
+ *                        answer, e.g. 65535
  * PORT 0 picks a free port and prints "port N" first. Once listening it
  * prints "ready" (one line, flushed); on SIGTERM/SIGINT it prints
  * "served N" and exits 0. Unknown unit ids get no answer, as on a real line.
@@ -74,7 +86,14 @@ struct sim {
     int pace_baud;
     const char *count_file;
     unsigned long long total;
+    unsigned long long accepted, closed;
     int64_t start_ms;
+    int close_idle_ms;  /* 0: never */
+    int close_after;    /* answers per connection, 0: never */
+    int reply_unit;     /* -1: the request's */
+    int reply_mbap_len; /* -1: the true length */
+    int mangle[2];      /* socketpair an answer is rewritten through */
+    bool answered;      /* handle() sent an answer */
 };
 
 static volatile sig_atomic_t quit;
@@ -111,6 +130,7 @@ static void write_counts(const struct sim *s)
     fprintf(f, "total %llu\n", s->total);
     for (int i = 0; i < s->nunits; i++)
         fprintf(f, "unit %d %llu\n", s->units[i].id, s->units[i].requests);
+    fprintf(f, "accepted %llu\nclosed %llu\n", s->accepted, s->closed);
     fclose(f);
     rename(tmp, s->count_file); /* readers never see a half-written file */
 }
@@ -130,6 +150,42 @@ static int rtu_response_len(int fc, int nb, int exception)
     if (fc == 3 || fc == 4)
         return 5 + 2 * nb;
     return 8;
+}
+
+static uint16_t crc16(const uint8_t *p, int n);
+
+/* Sends the answer to REQ through the socketpair, rewrites its unit id or
+ * MBAP length as asked, and passes it on to the peer. HDR: 7 for TCP, 1 for
+ * RTU (whose CRC is recomputed). */
+static void reply_mangled(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, int hdr,
+                          int exception, modbus_mapping_t *map)
+{
+    int peer = modbus_get_socket(ctx);
+    modbus_set_socket(ctx, s->mangle[0]);
+    if (exception)
+        modbus_reply_exception(ctx, req, (unsigned)exception);
+    else
+        modbus_reply(ctx, req, len, map);
+    modbus_set_socket(ctx, peer);
+    uint8_t a[MODBUS_TCP_MAX_ADU_LENGTH + 8];
+    ssize_t n = recv(s->mangle[1], a, sizeof a, MSG_DONTWAIT);
+    if (n < hdr + 1)
+        return;
+    if (s->reply_unit >= 0)
+        a[hdr - 1] = (uint8_t)s->reply_unit;
+    if (hdr == 7 && s->reply_mbap_len >= 0) {
+        a[4] = (uint8_t)(s->reply_mbap_len >> 8);
+        a[5] = (uint8_t)s->reply_mbap_len;
+    }
+    if (hdr == 1) {
+        uint16_t crc = crc16(a, (int)n - 2);
+        a[n - 2] = (uint8_t)(crc & 0xFF);
+        a[n - 1] = (uint8_t)(crc >> 8);
+    }
+    ssize_t w = send(peer, a, (size_t)n, MSG_NOSIGNAL);
+    if (w < 0 && errno == ENOTSOCK) /* a pty */
+        w = write(peer, a, (size_t)n);
+    (void)w;
 }
 
 /* Answers one request REQ (LEN bytes, unit id at REQ[HDR - 1]) on CTX.
@@ -168,7 +224,10 @@ static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, in
     }
     sleep_until_us(due);
     modbus_set_slave(ctx, unit);
-    if (exception)
+    s->answered = true;
+    if (s->mangle[0] >= 0)
+        reply_mangled(s, ctx, req, len, hdr, exception, u->map);
+    else if (exception)
         modbus_reply_exception(ctx, req, (unsigned)exception);
     else
         modbus_reply(ctx, req, len, u->map);
@@ -179,6 +238,8 @@ struct conn {
     uint8_t buf[600];
     int len;
     int64_t first_us; /* arrival of the first byte of the pending frame */
+    int64_t last_us;  /* last request (or the accept) */
+    int answers;
 };
 
 /* Expected RTU frame length from its first bytes, 0 if not known yet,
@@ -255,12 +316,51 @@ static int listen_on(int port)
 
 enum mode { MODE_TCP, MODE_RTU, MODE_RTU_OVER_TCP };
 
+/* A connection the simulator itself ends (a device that hangs up). */
+static void hang_up(struct sim *s, struct conn *conns, int *nconns, int *i)
+{
+    close(conns[*i].fd);
+    conns[*i] = conns[--*nconns];
+    (*i)--;
+    s->closed++;
+    write_counts(s);
+}
+
+/* Closes the connections idle for --close-idle-ms. */
+static void close_idle(struct sim *s, struct conn *conns, int *nconns)
+{
+    int64_t now = now_us();
+    for (int i = 0; s->close_idle_ms > 0 && i < *nconns; i++)
+        if (now - conns[i].last_us >= (int64_t)s->close_idle_ms * 1000)
+            hang_up(s, conns, nconns, &i);
+}
+
+/* Reads and answers what connection I has sent; -1 when the peer is gone. */
+static int conn_input(struct sim *s, enum mode mode, modbus_t *ctx, struct conn *c)
+{
+    uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
+    int rc;
+    s->answered = false;
+    c->last_us = now_us();
+    if (mode == MODE_TCP) {
+        modbus_set_socket(ctx, c->fd);
+        rc = modbus_receive(ctx, q);
+        if (rc > 0)
+            handle(s, ctx, q, rc, 7, c->last_us);
+    } else {
+        rc = rtu_input(s, ctx, c);
+    }
+    c->answers += s->answered;
+    return rc;
+}
+
 /* The select loop over the listening socket (if any) and the connections. */
 static void serve(struct sim *s, enum mode mode, modbus_t *ctx, int lfd, struct conn *conns,
                   int nconns)
 {
-    uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
     while (!quit) {
+        if (mode != MODE_RTU)
+            close_idle(s, conns, &nconns);
         fd_set rd;
         FD_ZERO(&rd);
         int maxfd = lfd;
@@ -271,35 +371,32 @@ static void serve(struct sim *s, enum mode mode, modbus_t *ctx, int lfd, struct 
             if (conns[i].fd > maxfd)
                 maxfd = conns[i].fd;
         }
-        struct timeval tv = {0, 100000};
+        struct timeval tv = {0, s->close_idle_ms > 0 ? 10000 : 100000};
         if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
             continue;
         if (lfd >= 0 && FD_ISSET(lfd, &rd)) {
             int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd >= 0 && nconns < MAX_CONNS)
-                conns[nconns++] = (struct conn){.fd = fd};
-            else if (fd >= 0)
+            if (fd >= 0 && nconns < MAX_CONNS) {
+                conns[nconns++] = (struct conn){.fd = fd, .last_us = now_us()};
+                s->accepted++;
+                write_counts(s);
+            } else if (fd >= 0) {
                 close(fd);
+            }
         }
         for (int i = 0; i < nconns; i++) {
             if (!FD_ISSET(conns[i].fd, &rd))
                 continue;
-            int rc;
-            if (mode == MODE_TCP) {
-                modbus_set_socket(ctx, conns[i].fd);
-                int64_t t0 = now_us();
-                rc = modbus_receive(ctx, q);
-                if (rc > 0)
-                    handle(s, ctx, q, rc, 7, t0);
-            } else {
-                rc = rtu_input(s, ctx, &conns[i]);
-            }
+            int rc = conn_input(s, mode, ctx, &conns[i]);
             if (rc < 0 && mode == MODE_RTU) {
                 struct timespec pause = {0, 10000000}; /* pty peer gone: don't spin */
                 nanosleep(&pause, NULL);
             } else if (rc < 0) {
                 close(conns[i].fd);
                 conns[i--] = conns[--nconns];
+            } else if (mode != MODE_RTU && s->close_after > 0 &&
+                       conns[i].answers >= s->close_after) {
+                hang_up(s, conns, &nconns, &i);
             }
         }
     }
@@ -309,7 +406,9 @@ static void usage(void)
 {
     fprintf(stderr, "usage: modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) "
                     "[--unit N] [--dead-unit N] [--hole A-B] [--exception-at A] "
-                    "[--late-ms N] [--late-every K] [--baud-pace BAUD] [--count-file PATH]\n");
+                    "[--late-ms N] [--late-every K] [--baud-pace BAUD] [--count-file PATH] "
+                    "[--close-idle-ms N] [--close-after N] [--reply-unit N] "
+                    "[--reply-mbap-length N]\n");
     exit(2);
 }
 
@@ -329,6 +428,8 @@ int main(int argc, char **argv)
     static struct sim s;
     enum mode mode = MODE_TCP;
     const char *where = NULL;
+    s.reply_unit = s.reply_mbap_len = -1;
+    s.mangle[0] = s.mangle[1] = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -355,12 +456,26 @@ int main(int argc, char **argv)
             s.pace_baud = atoi(v);
         } else if (!strcmp(a, "--count-file")) {
             s.count_file = v;
+        } else if (!strcmp(a, "--close-idle-ms")) {
+            s.close_idle_ms = atoi(v);
+        } else if (!strcmp(a, "--close-after")) {
+            s.close_after = atoi(v);
+        } else if (!strcmp(a, "--reply-unit")) {
+            s.reply_unit = atoi(v);
+        } else if (!strcmp(a, "--reply-mbap-length")) {
+            s.reply_mbap_len = atoi(v);
         } else {
             usage();
         }
     }
-    if (!where)
+    if (!where || s.reply_unit > 255 || s.reply_mbap_len > 65535 ||
+        (s.reply_mbap_len >= 0 && mode != MODE_TCP))
         usage();
+    if ((s.reply_unit >= 0 || s.reply_mbap_len >= 0) &&
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s.mangle) < 0) {
+        perror("modbus_sim: socketpair");
+        return 1;
+    }
     if (s.nunits == 0)
         add_unit(&s, 1, false);
     s.start_ms = now_us() / 1000;

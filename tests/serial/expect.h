@@ -48,4 +48,14 @@ static void expect_values(const char *what, const struct ef_parsed *out, const s
     }
 }
 
+/* Every byte that ef_line_clean refuses, put at position AT of GOOD (LEN
+ * bytes; AT == LEN appends), into BUF; returns the new length. */
+static size_t with_byte(char *buf, const char *good, size_t len, size_t at, unsigned char c)
+{
+    memcpy(buf, good, at);
+    buf[at] = (char)c;
+    memcpy(buf + at + 1, good + at, len - at);
+    return len + 1;
+}
+
 #endif

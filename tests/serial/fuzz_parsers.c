@@ -27,14 +27,21 @@ static void check_result(const struct ef_parsed *out)
     }
 }
 
+/* A line the framer would reject is rejected by every parser, whole. */
+static void check_clean(const char *line, size_t len, int rc, const struct ef_parsed *out)
+{
+    if (!ef_line_clean(line, len) && (rc != EF_PARSE_REJECT || out->n != 0))
+        abort();
+}
+
 static void parse_all(const char *line, size_t len)
 {
     struct ef_parsed out;
-    ef_nmea_parse(line, len, &out);
+    check_clean(line, len, ef_nmea_parse(line, len, &out), &out);
     check_result(&out);
-    ef_kv_parse(line, len, &out);
+    check_clean(line, len, ef_kv_parse(line, len, &out), &out);
     check_result(&out);
-    ef_csv_parse(line, len, csv_fields, 1 + len % 5, &out);
+    check_clean(line, len, ef_csv_parse(line, len, csv_fields, 1 + len % 5, &out), &out);
     check_result(&out);
 }
 
@@ -45,11 +52,8 @@ static void on_frame(void *ctx, enum ef_frame_kind kind, const char *line, size_
         return;
     if (len == 0 || len > EF_FRAME_LINE_MAX || strlen(line) != len)
         abort();
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if ((c < 0x20 && c != '\t') || c >= 0x7f)
-            abort(); /* junk must never reach a parser */
-    }
+    if (!ef_line_clean(line, len))
+        abort(); /* junk must never reach a parser */
     parse_all(line, len);
 }
 
@@ -70,17 +74,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
 #elif defined(FUZZ_TARGET_NMEA)
     struct ef_parsed out;
-    ef_nmea_parse(buf, size, &out);
+    check_clean(buf, size, ef_nmea_parse(buf, size, &out), &out);
     check_result(&out);
     (void)on_frame;
 #elif defined(FUZZ_TARGET_KV)
     struct ef_parsed out;
-    ef_kv_parse(buf, size, &out);
+    check_clean(buf, size, ef_kv_parse(buf, size, &out), &out);
     check_result(&out);
     (void)on_frame;
 #elif defined(FUZZ_TARGET_CSV)
     struct ef_parsed out;
-    ef_csv_parse(buf, size, csv_fields, 1 + size % 5, &out);
+    check_clean(buf, size, ef_csv_parse(buf, size, csv_fields, 1 + size % 5, &out), &out);
     check_result(&out);
     (void)on_frame;
 #else

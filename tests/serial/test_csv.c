@@ -1,6 +1,7 @@
 /* csv: values in the order of fields; wrong field count rejected; empty
  * fields absent; non-numbers skipped and counted. */
 #include "drivers/serial/csv.h"
+#include "drivers/serial/framing.h"
 #include "expect.h"
 
 static const char fields[4][EF_NAME_MAX + 1] = {"temp", "hum", "wind", "count"};
@@ -49,9 +50,31 @@ static void test_single_field(void)
     CHECK(ef_csv_parse("1", 1, one, 0, &out) == EF_PARSE_REJECT);
 }
 
+/* A control byte anywhere rejects the line, even inside a field that
+ * would only be skipped or next to one that is empty. */
+static void test_control_bytes(void)
+{
+    static const char good[] = "21.5,40.2,,7";
+    size_t len = sizeof good - 1;
+    for (int c = 0; c < 256; c++) {
+        if (ef_line_byte_ok((unsigned char)c))
+            continue;
+        static const size_t at[] = {0, 2, 5, 10, sizeof good - 1};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            char line[32];
+            size_t n = with_byte(line, good, len, at[k], (unsigned char)c);
+            struct ef_parsed out;
+            int rc = ef_csv_parse(line, n, fields, 4, &out);
+            CHECK_MSG(rc == EF_PARSE_REJECT && out.n == 0, "byte 0x%02x at %zu: rc %d, %zu values",
+                      c, at[k], rc, out.n);
+        }
+    }
+}
+
 int main(void)
 {
     test_table();
+    test_control_bytes();
     test_single_field();
     return CHECK_DONE();
 }

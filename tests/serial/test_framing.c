@@ -1,5 +1,5 @@
 /* Line framing: CR/LF/CRLF terminators, no empty lines, bounded buffer with
- * over-long lines counted, junk skipped between lines and rejecting lines. */
+ * over-long lines counted, a control byte anywhere rejecting its line. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,10 +45,18 @@ static const struct {
     {"no terminator yet", 0, ""},
     {"a\r\n\r\nb\r\n", 0, "L:a|L:b|"},
     {"T=1\tH=2\n", 0, "L:T=1\tH=2|"},
-    {"\x01\x02\xff\xfe\x1b[0mT=1\n", 0, "L:[0mT=1|"},
+    /* junk before a line is part of it: "\x01x=3" must not become "x=3" */
+    {"\x01\x02\xff\xfe\x1b[0mT=1\n", 0, "J|"},
+    {"\x01x=3\nx=4\n", 0, "J|L:x=4|"},
+    {"\x00x=3\r\nx=4\r\n", 12, "J|L:x=4|"},
     {"T=2\x00" "1.5\nT=3\n", 12, "J|L:T=3|"},
     {"T=2\x7f\nok\n", 0, "J|L:ok|"},
-    {"\xff\xff\r\n", 0, ""},
+    {"x=3\x80\n", 0, "J|"},
+    /* noise alone up to a terminator is one rejected line */
+    {"\xff\xff\r\n", 0, "J|"},
+    {"\x02\x03\nok\n", 0, "J|L:ok|"},
+    /* noise without a terminator joins the next line */
+    {"\x1b\x07", 0, ""},
     {"$GPGGA,1*00\r\n$GPRMC*11\r\n", 0, "L:$GPGGA,1*00|L:$GPRMC*11|"},
 };
 
@@ -64,6 +72,35 @@ static void test_table(void)
         frame_all(cases[i].in, len, 1, &ev);
         CHECK_MSG(strcmp(ev.text, cases[i].want) == 0, "case %zu bytewise: got \"%s\"", i,
                   ev.text);
+    }
+}
+
+/* Every byte value before, inside and after a line: only printable ASCII
+ * and TAB are kept; CR and LF end lines; every other byte rejects the line. */
+static void test_every_byte(void)
+{
+    for (int c = 0; c < 256; c++) {
+        if (c == '\r' || c == '\n')
+            continue;
+        bool ok = (c >= 0x20 && c < 0x7f) || c == '\t';
+        CHECK_MSG(ef_line_byte_ok((unsigned char)c) == ok, "byte 0x%02x", c);
+        static const char *const shapes[] = {"%cx=3\n", "x%c=3\n", "x=3%c\n"};
+        for (size_t s = 0; s < 3; s++) {
+            char in[8];
+            int n = snprintf(in, sizeof in, shapes[s], c ? c : 'Z');
+            char *at = s == 0 ? in : s == 1 ? in + 1 : in + 3;
+            *at = (char)c; /* NUL too */
+            struct events ev;
+            frame_all(in, (size_t)n, 1, &ev);
+            char want[16] = "J|";
+            if (ok) {
+                in[n - 1] = '\0';
+                snprintf(want, sizeof want, "L:%s|", in);
+            }
+            CHECK_MSG(strcmp(ev.text, want) == 0, "byte 0x%02x shape %zu: got \"%s\"", c, s,
+                      ev.text);
+            CHECK(ef_line_clean(in, 4) == ok);
+        }
     }
 }
 
@@ -106,6 +143,7 @@ static void test_memory_is_bounded(void)
 int main(void)
 {
     test_table();
+    test_every_byte();
     test_line_limit();
     test_memory_is_bounded();
     return CHECK_DONE();

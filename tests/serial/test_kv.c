@@ -1,6 +1,7 @@
 /* kv: name=value pairs split by spaces, commas, semicolons; numbers and
  * booleans; bad pairs skipped and counted; garbage lines rejected. */
 #include "drivers/serial/kv.h"
+#include "drivers/serial/framing.h"
 #include "expect.h"
 
 static const struct {
@@ -59,9 +60,33 @@ static void test_too_many_pairs(void)
     CHECK(out.skipped == 5);
 }
 
+/* A line with a control byte anywhere gives nothing, though its other
+ * pairs are good: noise in front of "x=3" must not publish x=3. */
+static void test_control_bytes(void)
+{
+    static const char good[] = "T=21.5 H=40";
+    size_t len = sizeof good - 1;
+    for (int c = 0; c < 256; c++) {
+        if (ef_line_byte_ok((unsigned char)c))
+            continue;
+        static const size_t at[] = {0, 1, 6, 7, sizeof good - 1};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            char line[32];
+            size_t n = with_byte(line, good, len, at[k], (unsigned char)c);
+            struct ef_parsed out;
+            int rc = ef_kv_parse(line, n, &out);
+            CHECK_MSG(rc == EF_PARSE_REJECT && out.n == 0, "byte 0x%02x at %zu: rc %d, %zu values",
+                      c, at[k], rc, out.n);
+        }
+    }
+    struct ef_parsed out;
+    CHECK(ef_kv_parse("T=1\tH=2", 7, &out) == EF_PARSE_OK && out.n == 2); /* TAB separates */
+}
+
 int main(void)
 {
     test_table();
+    test_control_bytes();
     test_too_many_pairs();
     return CHECK_DONE();
 }

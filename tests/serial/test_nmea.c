@@ -1,6 +1,7 @@
 /* NMEA: checksums enforced, GGA/RMC from any talker, signed decimal degrees,
  * empty fields give no value, RMC 'V' and GGA without fix give no position. */
 #include "drivers/serial/nmea.h"
+#include "drivers/serial/framing.h"
 #include "expect.h"
 
 static const struct {
@@ -89,9 +90,43 @@ static void test_talkers(void)
     }
 }
 
+/* A control byte rejects a sentence even when the checksum, recomputed
+ * over the damaged body, agrees: before '$', inside the body, after the sum. */
+static void test_control_bytes(void)
+{
+    static const char body[] = "GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,";
+    for (int c = 0; c < 256; c++) {
+        if (ef_line_byte_ok((unsigned char)c) || c == '*' || c == '$')
+            continue;
+        static const size_t at[] = {0, 6, 13, sizeof body - 1};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            char damaged[96], line[112];
+            size_t n = with_byte(damaged, body, sizeof body - 1, at[k], (unsigned char)c);
+            line[0] = '$'; /* memcpy, not %s: the byte may be a NUL */
+            memcpy(line + 1, damaged, n);
+            int len = 1 + (int)n + snprintf(line + 1 + n, sizeof line - 1 - n, "*%02X",
+                                            ef_nmea_checksum(damaged, n));
+            struct ef_parsed out;
+            int rc = ef_nmea_parse(line, (size_t)len, &out);
+            CHECK_MSG(rc == EF_PARSE_REJECT && out.n == 0, "byte 0x%02x at %zu: rc %d", c,
+                      at[k], rc);
+        }
+        /* before the '$' and after the checksum */
+        char line[112];
+        int len = snprintf(line, sizeof line, "x$%s*%02X", body,
+                           ef_nmea_checksum(body, sizeof body - 1));
+        line[0] = (char)c;
+        struct ef_parsed out;
+        CHECK_MSG(ef_nmea_parse(line, (size_t)len, &out) == EF_PARSE_REJECT, "0x%02x first", c);
+        line[len] = (char)c;
+        CHECK_MSG(ef_nmea_parse(line + 1, (size_t)len, &out) == EF_PARSE_REJECT, "0x%02x last", c);
+    }
+}
+
 int main(void)
 {
     test_table();
+    test_control_bytes();
     test_talkers();
     return CHECK_DONE();
 }

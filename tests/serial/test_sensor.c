@@ -204,6 +204,52 @@ static void csv_exact_values_and_wrong_field_counts_rejected(void)
     rig_done(&r);
 }
 
+/* The simulator's --control sends 5 such lines per period (CONTROL_LINES). */
+#define CONTROL_LINES 5
+
+static void control_run(struct rig *r, enum ef_serial_format fmt, const char *mode)
+{
+    static char fields[4][EF_NAME_MAX + 1] = {"temp", "hum", "wind", "count"};
+    rig_init(r, fmt, 300);
+    if (fmt == EF_FMT_CSV) {
+        r->ser.fields = fields;
+        r->ser.nfields = 4;
+    }
+    const char *args[] = {"--mode", mode, "--period-ms", "100", "--control", NULL};
+    CHECK(sim_start(&r->sim, args) == 0);
+    rig_run(r);
+    bool ok;
+    WAIT_FOR(ok, recorder_count(&r->rec) >= 4, WAIT_MS);
+    CHECK_MSG(ok, "%s: %zu samples", mode, recorder_count(&r->rec));
+    ef_source_stop(r->src);
+    /* Four samples took more than three of the 100 ms periods. */
+    uint64_t rejected = ctr(r, &r->ctr[NDEVICES].lines_rejected);
+    CHECK_MSG(rejected >= CONTROL_LINES * 3, "%s: %llu lines rejected", mode,
+              (unsigned long long)rejected);
+}
+
+/* Noise before, inside or after an otherwise valid line (NUL, SOH, ESC,
+ * DEL) rejects the whole line in every format; the good lines still pass. */
+static void control_bytes_reject_the_line_in_every_format(void)
+{
+    struct rig r;
+    control_run(&r, EF_FMT_KV, "kv");
+    check_kv_samples(&r, 0); /* exactly T, H, ok, n: never Z1..Z4 */
+    rig_done(&r);
+
+    control_run(&r, EF_FMT_CSV, "csv");
+    for (size_t i = 0; i < recorder_count(&r.rec); i++) {
+        struct rec_sample s = recorder_get(&r.rec, i);
+        CHECK_MSG(s.n == 3 && rec_find(&s, "wind") == NULL, "csv sample %zu: %zu values", i, s.n);
+        CHECK(value_is(&s, "temp", EF_VAL_DOUBLE, 21.5) && value_is(&s, "count", EF_VAL_INT, 7));
+    }
+    rig_done(&r);
+
+    control_run(&r, EF_FMT_NMEA, "nmea");
+    CHECK(check_nmea_samples(&r) >= 3); /* never alt 777.7 or 666.6 */
+    rig_done(&r);
+}
+
 static void query_sent_once_per_interval_and_answers_published(void)
 {
     struct rig r;
@@ -363,6 +409,7 @@ static const struct {
     T(nmea_without_fix_gives_no_position),
     T(kv_exact_values_survive_junk_and_overlong_lines),
     T(csv_exact_values_and_wrong_field_counts_rejected),
+    T(control_bytes_reject_the_line_in_every_format),
     T(query_sent_once_per_interval_and_answers_published),
     T(query_unanswered_counts_timeouts_and_failed_polls),
     T(vanished_port_reopened_and_data_resumes),

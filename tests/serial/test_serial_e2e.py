@@ -42,12 +42,12 @@ class SerialSim:
         self.proc.stop()
 
 
-def ini(tmp, port, body):
+def ini(tmp, port, body, stats_s=0):
     return f"""
 [gateway]
 id = gw1
 state_dir = {tmp.path}/state
-stats_interval_s = 0
+stats_interval_s = {stats_s}
 
 [mqtt]
 uri = tcp://127.0.0.1:{port}
@@ -57,14 +57,14 @@ keepalive_s = 5
 """
 
 
-def setup(tmp, cleanup, body, sims):
+def setup(tmp, cleanup, body, sims, stats_s=0):
     broker = ef.Broker(tmp)
     cleanup(broker.stop)
     for s in sims:
         cleanup(s.stop)
     sub = ef.Subscriber(broker.port, ["edgeferry/#"], tmp)
     cleanup(sub.stop)
-    gw = ef.Gateway(tmp, ini(tmp, broker.port, body)).start()
+    gw = ef.Gateway(tmp, ini(tmp, broker.port, body, stats_s)).start()
     cleanup(gw.stop)
     return sub, gw
 
@@ -110,6 +110,33 @@ def kv_and_csv_exact_values_survive_junk_and_overlong_lines(tmp, cleanup):
         assert v == {"T": 21.5, "H": 40, "ok": True, "n": 7}, v
     for v in values(sub, "edgeferry/gw1/telemetry/lab"):
         assert v == {"temp": 21.5, "hum": 40.2, "count": 7}, v
+
+
+@T.case
+def lines_with_control_bytes_rejected_and_counted_in_every_format(tmp, cleanup):
+    # Each simulator sends its good line(s) and then 5 lines per 100 ms that
+    # would be valid but for a control byte before, inside or after them.
+    kv = SerialSim(tmp, "kv", "--mode", "kv", "--period-ms", 100, "--control")
+    csv = SerialSim(tmp, "csv", "--mode", "csv", "--period-ms", 100, "--control")
+    gps = SerialSim(tmp, "gps", "--mode", "nmea", "--period-ms", 100, "--control")
+    body = (f"[serial:probe]\npath = {kv.link}\nformat = kv\ninterval_ms = 300\n\n"
+            f"[serial:lab]\npath = {csv.link}\nformat = csv\nfields = temp,hum,wind,count\n"
+            "interval_ms = 300\n\n"
+            f"[serial:gps]\npath = {gps.link}\nformat = nmea\ninterval_ms = 300\n")
+    sub, _ = setup(tmp, cleanup, body, [kv, csv, gps], stats_s=1)
+    for dev in ("probe", "lab", "gps"):
+        sub.wait_count(f"edgeferry/gw1/telemetry/{dev}", 4)
+
+    def counted(p):
+        return all(p["devices"][d]["lines_rejected"] >= 15 for d in ("probe", "lab", "gps"))
+    ef.wait_until(lambda: any(counted(p) for p in sub.json("edgeferry/gw1/stats")), 20,
+                  what="lines_rejected >= 15 for every sensor")
+    for v in values(sub, "edgeferry/gw1/telemetry/probe"):
+        assert v == {"T": 21.5, "H": 40, "ok": True, "n": 7}, v  # never Z1..Z4
+    for v in values(sub, "edgeferry/gw1/telemetry/lab"):
+        assert v == {"temp": 21.5, "hum": 40.2, "count": 7}, v  # never a wind value
+    for v in values(sub, "edgeferry/gw1/telemetry/gps"):
+        assert v == GPS, v  # never alt 777.7 or 666.6
 
 
 @T.case

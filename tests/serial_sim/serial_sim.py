@@ -15,8 +15,14 @@ Faults, each mixed into the stream every period:
   --bad-checksum      a GGA with alt 999.9 and a wrong checksum
   --missing-checksum  a GGA with alt 888.8 and no checksum
   --nofix             send no-fix GGA (empty position, fix 0, sats 0) instead
-  --junk              binary bytes between lines, and a kv/csv line damaged
-                      by a NUL inside it (H=99 / 99.9 must never be published)
+  --junk              binary bytes without a terminator, so they join the
+                      next line, a kv/csv line damaged by a NUL inside it
+                      (H=99 / 99.9 must never be published)
+  --control           after the good lines, lines that would be valid but for
+                      a control byte (before, inside or after them), and a
+                      line of noise alone: never published, each counted in
+                      lines_rejected (CONTROL_LINES per period). kv: Z1..Z4;
+                      csv: wind 91..94; nmea: alt 777.7 / 666.6
   --overlong          a 1000-byte line (made of H=77 pairs / 77 fields) before
                       the good line
   --wrong-count       csv: a line with two fields (99.9,1)
@@ -61,6 +67,29 @@ RMC = "GNRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W"
 GGA_NOFIX = "GPGGA,123520,,,,,0,00,,,M,,M,,"
 GGA_BAD = "GPGGA,123519,1111.111,N,02222.222,E,1,09,0.9,999.9,M,46.9,M,,"
 GGA_NOSUM = "GPGGA,123519,1111.111,N,02222.222,E,1,09,0.9,888.8,M,46.9,M,,"
+
+
+GGA_CTRL = "GPGGA,123519,1111.111,N,02222.222,E,1,09,0.9,777.7,M,46.9,M,,"
+GGA_CTRL_INSIDE = "GPGGA,123519,1111.111,N,02222.222,E,1,09,0.9,666.6,M,46.9,M,,\x07"
+
+# Lines rejected per period with --control (every mode sends this many).
+CONTROL_LINES = 5
+
+
+def control_lines(mode):
+    term = TERMINATORS[mode]
+    if mode == "kv":
+        lines = [b"\x01Z1=91", b"Z2=92\x7f", b"\x00Z3=93", b"\x1b[0mZ4=94"]
+    elif mode == "csv":
+        lines = [b"\x0121.5,40.2,91,7", b"21.5,40.2,92,7\x7f", b"\x0021.5,40.2,93,7",
+                 b"\x1b[0m21.5,40.2,94,7"]
+    else:
+        # The second one's checksum covers its BEL: only the control byte is wrong.
+        lines = [b"\x01" + nmea(GGA_CTRL), nmea(GGA_CTRL_INSIDE), b"\x00" + nmea(GGA_CTRL),
+                 nmea(GGA_CTRL) + b"\x7f"]
+    lines.append(b"\x02\x03\xff")  # noise alone up to a terminator
+    assert len(lines) == CONTROL_LINES
+    return [ln + term for ln in lines]
 
 
 def decode_escapes(text):
@@ -140,6 +169,8 @@ class Sim:
                 out.append(nmea(RMC) + b"\r\n")
         else:
             out.append(GOOD[mode] + TERMINATORS[mode])
+        if a.control:
+            out += control_lines(mode)
         return out
 
     def write_stats(self):
@@ -219,7 +250,7 @@ def main():
     p.add_argument("--silent", action="store_true")
     p.add_argument("--stats")
     for flag in ("bad-checksum", "missing-checksum", "nofix", "junk", "overlong",
-                 "wrong-count"):
+                 "wrong-count", "control"):
         p.add_argument("--" + flag, action="store_true")
     p.add_argument("--vanish-after-ms", type=int, default=0)
     p.add_argument("--vanish-for-ms", type=int, default=1000)

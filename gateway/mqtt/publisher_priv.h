@@ -1,0 +1,153 @@
+/* Private to the publisher (gateway/mqtt/publisher*.c): its state and the
+ * functions its parts share. Three parts along the seams of the job:
+ * publisher.c owns the thread and the object's life; publisher_conn.c the
+ * connection (connect, back-off, will and birth, paho's connection
+ * callbacks); publisher_window.c the send window (taking from the queue,
+ * tickets in flight, acknowledgements, giving messages back). The lock
+ * rules are in struct ef_publisher. */
+#ifndef EF_PUBLISHER_PRIV_H
+#define EF_PUBLISHER_PRIV_H
+
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "gateway/mqtt/mqtt_opts.h"
+#include "gateway/mqtt/paho_dl.h"
+#include "gateway/mqtt/publisher.h"
+
+/* Every send gets a ticket from a ring much larger than the window. The
+ * ticket, not the message, is paho's callback context: a callback for a
+ * ticket that was already reclaimed (connection lost) finds it dead and does
+ * nothing, and a ticket is reused only after EF_PUB_TICKETS later sends. */
+#define EF_PUB_TICKETS 1024
+#define EF_PUB_LINGER_MS 3
+
+enum pub_state { ST_DOWN, ST_CONNECTING, ST_UP, ST_CLOSING };
+
+/* A ticket keeps the size, time and connection of its send after it is
+ * settled, until reused: learning a broker's packet size limit looks back
+ * at what was sent just before a connection broke (publisher_limit.c). */
+struct ticket {
+    struct ef_publisher *p;
+    struct ef_qmsg *m;
+    int64_t sent_ms;
+    size_t size; /* the PUBLISH packet's size in bytes */
+    unsigned conn; /* the connection it was sent on (ef_publisher.conn) */
+    int qos;
+    bool live;
+    bool written; /* settled as sent (QoS 0) or acknowledged */
+    bool maybe;   /* given back while paho still held it: paho may write it
+                   * on the next connection all the same (its own command
+                   * queue outlives a connection) */
+};
+
+/* A recent send outside the window (stats), for the same look-back. */
+struct recent_send {
+    int64_t sent_ms;
+    size_t size;
+    unsigned conn;
+};
+
+/* What is known of the broker's largest packet (publisher_limit.c). */
+struct pub_limit {
+    size_t connack; /* MQTT 5 Maximum Packet Size of this connection; 0: none said */
+    size_t learned; /* largest size still sent after learning; 0: nothing learned */
+    size_t proven;  /* largest packet the broker is known to have taken */
+    int strikes;    /* consecutive connection losses right after a record-size send */
+    size_t strike_size; /* smallest size of those sends */
+    int64_t logged_ms;  /* last set-aside telemetry logged at warning level */
+};
+
+struct ef_publisher {
+    struct ef_mqtt mqtt; /* a copy: a reload may free the config it came from */
+    struct ef_queue *q;
+    const struct ef_paho *paho; /* the paho build for this uri: every call goes through it */
+    MQTTAsync client;
+    struct ef_mqtt_opts opts; /* uri, TLS, password: see mqtt_opts.h */
+    pthread_t thread;
+    bool thread_started;
+    atomic_bool stop;
+
+    pthread_mutex_t lock; /* guards everything below; never held across paho calls */
+    pthread_cond_t cond;  /* signalled on every event the thread waits for */
+    enum pub_state state;
+    bool lost;       /* connection lost: reclaim tickets, reconnect */
+    bool need_birth; /* connected: publish "online" first */
+    bool ready;      /* birth sent on this connection: the queue may drain */
+    int64_t pause_until; /* after a failed send, wait a moment before the next */
+    struct {              /* a connect failure waiting to be logged */
+        bool pending;
+        int code, reason;
+        char msg[256];
+    } fail;
+    int connect_error;  /* last connect failure code, for logging once per change */
+    unsigned conn;      /* counts connections: tells tickets of this one from older ones */
+    int64_t lost_ms;    /* when the connection broke */
+    bool lost_evidence; /* the broker (not our own check) closed it: see ef_pub_learn */
+    struct pub_limit limit;
+    struct recent_send direct;
+    struct ticket tickets[EF_PUB_TICKETS];
+    size_t next_ticket;
+    size_t inflight;
+    struct ef_pub_stats stats;
+
+    char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
+    atomic_int_fast64_t alive_ms;
+};
+
+/* ---- publisher_window.c ---- */
+
+/* Wakes the publisher thread from either of its waits. */
+void ef_pub_wake(struct ef_publisher *p);
+/* Sleeps until there may be work (at most ~100 ms). */
+void ef_pub_wait_for_work(struct ef_publisher *p);
+/* Sends from the queue while connected and the window has room. */
+void ef_pub_pump(struct ef_publisher *p);
+/* Gives every message still in flight back to the queue. */
+void ef_pub_reclaim(struct ef_publisher *p);
+/* True when a QoS 1/2 message waits for its acknowledgement longer than keepalive. */
+bool ef_pub_acks_stalled(struct ef_publisher *p, int64_t now);
+
+/* ---- publisher_limit.c: the broker's packet size limit ---- */
+
+/* Bytes of an MQTT PUBLISH packet of a TOPIC_LEN topic and PAYLOAD_LEN
+ * payload at QOS, MQTT VERSION 4 (3.1.1) or 5 without properties: fixed
+ * header, remaining length, topic, packet id, properties length, payload. */
+size_t ef_mqtt_publish_size(size_t topic_len, size_t payload_len, int qos, int version);
+/* The largest packet the broker takes, as far as known; 0 when unknown.
+ * Call with p->lock held. SRC, if given, names where it comes from. */
+size_t ef_pub_limit_locked(const struct ef_publisher *p, const char **src);
+/* For the pump: true when M is larger than the broker takes; then M has
+ * been set aside (acknowledged out of the queue, counted, logged). */
+bool ef_pub_set_aside_if_too_large(struct ef_publisher *p, struct ef_qmsg *m, size_t size);
+/* The thread, after a connection loss, before reclaiming: maybe learn a limit. */
+void ef_pub_learn(struct ef_publisher *p);
+/* settle: the broker acknowledged a packet of SIZE (lock held). */
+void ef_pub_proven_locked(struct ef_publisher *p, size_t size);
+/* reclaim: T was live when its connection ended (lock held). */
+void ef_pub_orphan_locked(struct ef_publisher *p, struct ticket *t);
+/* connected: what paho may still write counts as sent now (lock held). */
+void ef_pub_adopt_orphans_locked(struct ef_publisher *p);
+/* MQTT 5 CONNACK properties: the Maximum Packet Size, or 0. */
+size_t ef_pub_connack_limit(const MQTTProperties *props);
+
+/* ---- publisher_conn.c ---- */
+
+/* paho's connectionLost callback. */
+void ef_pub_connection_lost(void *ctx, char *cause);
+/* A loss found by the publisher itself; EVIDENCE: the broker closed the
+ * connection (not our own silent-link check), so it may teach a limit. */
+void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence);
+/* paho's messageArrived callback. */
+int ef_pub_on_message(void *ctx, char *topic, int len, MQTTAsync_message *m);
+/* Starts one connection attempt; returns paho's code. */
+int ef_pub_start_connect(struct ef_publisher *p);
+/* Records a failed attempt (logged later by ef_pub_report_connect_failure). */
+void ef_pub_connect_failed(struct ef_publisher *p, int code, int reason, const char *msg);
+void ef_pub_report_connect_failure(struct ef_publisher *p);
+void ef_pub_hasten_connect(struct ef_publisher *p);
+int64_t ef_pub_backoff_ms(int attempt);
+int ef_pub_send_status(struct ef_publisher *p, const char *text, bool wait);
+
+#endif
