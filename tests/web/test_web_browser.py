@@ -33,8 +33,16 @@ def browser(tmp, cleanup, width, height, phone=False):
         o.add_experimental_option("mobileEmulation", {"deviceMetrics": {
             "width": width, "height": height, "pixelRatio": 2}})
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver",
-                                         log_output=tmp.file("chromedriver.log")), options=o)
+    for attempt in range(3):  # a loaded machine can miss chromedriver's start-up deadline
+        try:
+            d = webdriver.Chrome(service=Service("/usr/bin/chromedriver",
+                                                 log_path=tmp.file("chromedriver.log")),
+                                 options=o)
+            break
+        except Exception as e:  # noqa: BLE001
+            print(f"chromium did not start ({e}); trying again", flush=True)
+            if attempt == 2:
+                raise
     d.set_page_load_timeout(60 * ef.TIME_SCALE)
     cleanup(d.quit)
     return d
