@@ -107,15 +107,6 @@ void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence)
     ef_pub_wake(p);
 }
 
-int ef_pub_on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
-{
-    struct ef_publisher *p = ctx;
-    (void)len;
-    p->paho->freeMessage(&m);
-    p->paho->free(topic);
-    return 1;
-}
-
 int ef_pub_start_connect(struct ef_publisher *p)
 {
     MQTTAsync_connectOptions co;
