@@ -193,6 +193,22 @@ struct ef_sparkplug_cfg {
     char primary_host_id[EF_NAME_MAX + 1]; /* "" when none */
 };
 
+/* [http] listen: where the local web view listens. */
+struct ef_listen {
+    char text[EF_STR_MAX]; /* as written: "127.0.0.1:8080", "[::1]:8080" */
+    char host[64];         /* the numeric address alone, no brackets */
+    int port;              /* 1..65535 */
+    bool ipv6;
+    bool loopback;         /* 127.0.0.0/8 or ::1 */
+};
+
+/* [http]: the local web view and metrics; off when the section is absent. */
+struct ef_http {
+    bool enabled; /* [http] has a listen address */
+    struct ef_listen listen;
+    char password_file[EF_STR_MAX]; /* "" when none: no authentication */
+};
+
 struct ef_gateway_cfg {
     char id[EF_NAME_MAX + 1];
     char state_dir[EF_STR_MAX]; /* default $STATE_DIRECTORY, else /var/lib/edgeferry */
@@ -207,6 +223,7 @@ struct ef_config {
     struct ef_queue_cfg queue;
     struct ef_homeassistant homeassistant;
     struct ef_sparkplug_cfg sparkplug;
+    struct ef_http http;
     struct ef_bus *buses;
     size_t nbuses;
     struct ef_device *devices; /* templates are resolved away */

@@ -195,6 +195,7 @@ static int parse_ha_class(const struct ef_key *k, const char *text, void *field,
 }
 
 static const struct ef_key_type t_string = {"text", parse_string};
+static const struct ef_key_type t_listen = {"ADDRESS:PORT", ef_cv_parse_listen};
 static const struct ef_key_type t_path = {"absolute path", parse_path};
 static const struct ef_key_type t_name = {"name", parse_name};
 static const struct ef_key_type t_int = {"integer", parse_int};
@@ -448,6 +449,13 @@ static const struct ef_key homeassistant_keys[] = {
         0, 0, 0, "Home Assistant's discovery prefix (its status topic is PREFIX/status)"),
 };
 
+static const struct ef_key http_keys[] = {
+    KEY(struct ef_http, listen, "listen", t_listen, NULL, 0, 0, 0,
+        "address and port of the local web view, e.g. 127.0.0.1:8080 or [::1]:8080"),
+    KEY(struct ef_http, password_file, "password_file", t_path, NULL, 0, 0, 0,
+        "file holding user:password; every request then needs HTTP Basic authentication"),
+};
+
 /* The array size turns negative, a compile error, for a table larger than
  * the loader's per-key bit sets (EF_KEYS_MAX). */
 #define SEC(prefix_, named_, keys_, doc_)                                                        \
@@ -468,6 +476,7 @@ const struct ef_section_type ef_section_types[EF_SEC_COUNT] = {
     [EF_SEC_HOMEASSISTANT] =
         SEC("homeassistant", false, homeassistant_keys, "Home Assistant MQTT discovery"),
     [EF_SEC_SPARKPLUG] = SEC("sparkplug", false, sparkplug_keys, "Sparkplug B edge node"),
+    [EF_SEC_HTTP] = SEC("http", false, http_keys, "the local web view and metrics"),
 };
 
 const struct ef_key *ef_key_find(const struct ef_section_type *t, const char *name)

@@ -29,6 +29,7 @@ static const size_t build_size[EF_SEC_COUNT] = {
     [EF_SEC_SERIAL] = sizeof(struct ef_serial_build),
     [EF_SEC_HOMEASSISTANT] = 0,
     [EF_SEC_SPARKPLUG] = 0,
+    [EF_SEC_HTTP] = 0,
 };
 
 void ef_suggest_offer(struct ef_suggest *s, const char *candidate)
@@ -184,6 +185,7 @@ static void *singleton_data(struct ef_config *cfg, int kind)
          : kind == EF_SEC_MQTT            ? (void *)&cfg->mqtt
          : kind == EF_SEC_HOMEASSISTANT   ? (void *)&cfg->homeassistant
          : kind == EF_SEC_SPARKPLUG       ? (void *)&cfg->sparkplug
+         : kind == EF_SEC_HTTP            ? (void *)&cfg->http
                                           : (void *)&cfg->queue;
 }
 
@@ -286,8 +288,10 @@ int ef_config_load_string(const char *name, const char *text, struct ef_config *
         for (size_t i = 0; i < raw.n && !b.oom; i++)
             add_item(&b, &raw.secs[i]);
         apply_absent_defaults(&b);
-        if (!b.oom)
+        if (!b.oom) {
+            ef_check_http(&b);
             ef_check_and_assemble(&b);
+        }
     }
     build_free(&b);
     ef_raw_free(&raw);

@@ -150,6 +150,8 @@ static void finish(struct cmd_run *r)
     if (buf)
         ef_cmd_result_json(&r->job, ef_wall_ms(), &b);
     log_outcome(r, device);
+    ef_debug("command ended %lld ms after it arrived",
+             (long long)(ef_mono_ms() - r->job.arrived_ms));
     enum ef_cmd_class k = ef_cmd_job_class(&r->job);
     pthread_mutex_lock(&c->out_lock);
     if (k == EF_CMD_CLASS_REFUSED)

@@ -22,6 +22,7 @@
 #include "gateway/sparkplug_glue.h"
 #include "gateway/statedir.h"
 #include "gateway/stats.h"
+#include "gateway/web_feed.h"
 
 #define STATS_PAYLOAD_MAX 65536
 
@@ -40,6 +41,7 @@ struct gateway {
     struct ef_publisher *pub;
     struct ef_sp_node *sp; /* [sparkplug] enabled: lives with the publisher */
     struct ef_sparkplug_writer sp_writer; /* its DCMD go to the commands path */
+    struct ef_web *web; /* NULL without [http] */
     struct generation gen;
     /* What replaced cores and publishers counted: stats count from the
      * process start, across reloads. */
@@ -105,7 +107,8 @@ static int generation_start(struct generation *g, struct ef_config *cfg, struct 
     return 0;
 }
 
-static void publish_stats(struct gateway *gw)
+/* The counters since the process start, for the stats topic and the web view. */
+static void gather_stats(struct gateway *gw, struct ef_stats_input *in_)
 {
     struct ef_stats_input in = {0};
     in.ts_ms = ef_wall_ms();
@@ -123,6 +126,13 @@ static void publish_stats(struct gateway *gw)
     in.names = gw->gen.core;
     in.devices = gw->gen.counters;
     in.ndevices = ef_core_ndevices(gw->gen.core);
+    *in_ = in;
+}
+
+static void publish_stats(struct gateway *gw)
+{
+    struct ef_stats_input in;
+    gather_stats(gw, &in);
     struct ef_buf b;
     ef_buf_init(&b, gw->stats_buf, STATS_PAYLOAD_MAX);
     ef_stats_encode(&b, &in);
@@ -280,6 +290,7 @@ static void reload(struct gateway *gw)
     if (gw->pub)
         ef_discovery_update(&gw->ha, cfg, gw->pub);
     ef_commands_set(gw->commands, cfg, gw->gen.sources, gw->gen.nsources, gw->pub);
+    ef_web_feed_apply(&gw->web, &cfg->http);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -290,7 +301,7 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
 {
     uint64_t wd_us = ef_service_watchdog_interval_us();
     int64_t next_stats = ef_mono_ms() + (int64_t)gw->gen.cfg->gateway.stats_interval_s * 1000;
-    int64_t next_wd = 0;
+    int64_t next_wd = 0, next_web = 0;
     for (;;) {
         struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
         int sig = sigtimedwait(sigs, NULL, &tick);
@@ -309,6 +320,12 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
         if (stats_s > 0 && now >= next_stats) {
             publish_stats(gw);
             next_stats = now + (int64_t)stats_s * 1000;
+        }
+        if (gw->web && now >= next_web) {
+            struct ef_stats_input in;
+            gather_stats(gw, &in);
+            ef_web_feed(gw->web, gw->gen.cfg, gw->gen.core, &in);
+            next_web = now + 1000;
         }
         if (wd_us && now >= next_wd && threads_alive(gw, now)) {
             ef_service_watchdog_ping();
@@ -359,6 +376,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
                 EF_VERSION, cfg->ndevices, cfg->nbuses, cfg->nserials);
+        ef_web_feed_apply(&gw.web, &cfg->http);
         ef_service_ready();
         rc = run_loop(&gw, &sigs);
     }
@@ -366,6 +384,7 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     ef_service_stopping();
     if (gw.commands)
         ef_commands_set(gw.commands, NULL, NULL, 0, gw.pub);
+    ef_web_stop(gw.web);
     generation_stop(&gw.gen);
     if (gw.commands)
         ef_commands_set(gw.commands, NULL, NULL, 0, NULL);

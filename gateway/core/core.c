@@ -72,6 +72,8 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
          * the configuration; a serial parser's names live in a buffer. */
         bool stable = r->point && r->name == r->point->name;
         struct slot *s = ef_core_slot_stable(d, i, r->name, stable);
+        if (s)
+            ef_core_keep_last(s, r, smp->ts_ms);
         if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low) &&
             r->value.kind != EF_VAL_STRING)
             *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
@@ -205,6 +207,8 @@ void ef_core_free(struct ef_core *c)
         return;
     for (size_t i = 0; i < c->ndevs; i++) {
         pthread_mutex_destroy(&c->devs[i].lock);
+        for (size_t k = 0; k < c->devs[i].nslots; k++)
+            free(c->devs[i].slots[k].text);
         free(c->devs[i].slots);
         free(c->devs[i].payload);
         free(c->devs[i].include);

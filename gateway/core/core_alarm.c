@@ -81,6 +81,8 @@ void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
         return;
     struct core_dev *d = &c->devs[index];
     pthread_mutex_lock(&d->lock);
+    d->last_poll_ms = ts_ms;
+    d->last_answered = answered;
     int change = ef_offline_eval(&d->offline, d->offline_after, answered);
     if (change) {
         char payload[128];

@@ -229,6 +229,25 @@ def every_refusal_gets_a_clear_result_and_writes_nothing(tmp, cleanup):
 
 
 @T.case
+def a_command_on_an_rtu_line_over_a_pty_is_written_and_read_back(tmp, cleanup):
+    broker = ef.Broker(tmp); cleanup(broker.stop)
+    pty = ef.PtyPair(tmp, "rtu"); cleanup(pty.stop)
+    sim = ModbusSim(tmp, "rtu", pty.b, "--unit", 1); cleanup(sim.stop)
+    sub = ef.Subscriber(broker.port, [f"{P}/#"], tmp); cleanup(sub.stop)
+    text = ini(tmp, broker.port, 0).replace(
+        "type = tcp\nhost = 127.0.0.1\nport = 0\n", f"type = rtu\npath = {pty.a}\nbaud = 19200\n")
+    text = text.replace("[device:dead]\nbus = b\nunit = 2", "[device:dead]\nbus = b\nunit = 3")
+    gw = ef.Gateway(tmp, text).start(); cleanup(gw.stop)
+    sub.wait_count(f"{P}/telemetry/m", 1)
+    time.sleep(0.3)
+    pub(broker, f"{P}/set/m/f", repr(FLOAT_VALUE))
+    r = result(sub, f"{P}/result/m/f")[0]
+    assert r["ok"] is True, r
+    assert struct.pack(">f", r["readback"]) == FLOAT_BITS.to_bytes(4, "big"), r
+    assert "write fc=16 unit=1 addr=310 regs=0x6d9e,0x3da9" in writes(sim), writes(sim)
+
+
+@T.case
 def a_retained_command_is_never_executed(tmp, cleanup):
     broker = ef.Broker(tmp); cleanup(broker.stop)
     sim = ModbusSim(tmp, "tcp", 0, "--unit", 1, "--dead-unit", 2); cleanup(sim.stop)

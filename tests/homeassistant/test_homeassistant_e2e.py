@@ -399,5 +399,32 @@ def check_lists_the_discovery_and_availability_topics(tmp, cleanup):
     assert rc == 0 and "homeassistant: discovery off" in out, out
 
 
+@T.case
+def a_writable_switch_payload_on_reaches_the_device_through_the_commands_path(tmp, cleanup):
+    """What Home Assistant does when the switch is flipped: it publishes the
+    config's payload_on to its command_topic. The simulator must then be sent
+    FC5 on the coil, and the next telemetry carries the new state."""
+    sim = ModbusSim(tmp); cleanup(sim.stop)
+    broker, sub, gw = start(tmp, cleanup, modbus_body(sim))
+    topic = f"{HA}/switch/gw1_m/pump/config"
+    cfg = ef.wait_until(lambda: configs(sub).get(topic), 15, what="the pump's switch config")
+    assert cfg["command_topic"] == f"{BASE}/set/m/pump", cfg
+    ef.wait_until(lambda: sub.all(f"{BASE}/telemetry/m"), 15, what="telemetry")
+    import time
+    time.sleep(0.5)  # the command subscription follows the birth
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1",
+                    "-t", cfg["command_topic"], "-m", cfg["payload_on"]], check=True)
+    res = ef.wait_until(lambda: sub.all(f"{BASE}/result/m/pump"), 15, what="the result")
+    r = json.loads(res[0]["payload"])
+    assert r["ok"] is True and r["readback"] is True, r
+    with open(sim.count_file) as f:
+        assert "write fc=5 unit=1 addr=4 coil=1" in f.read()
+    # Home Assistant's view: the state template renders "true" = payload_on.
+    msgs = [m["payload"] for m in sub.all(f"{BASE}/telemetry/m")
+            if json.loads(m["payload"])["values"].get("pump") is True]
+    assert msgs, "the telemetry after the write carries the switch's new state"
+    assert render(cfg["value_template"], msgs[-1], "off") == cfg.get("state_on", "true"), cfg
+
+
 if __name__ == "__main__":
     main(T)
