@@ -48,6 +48,9 @@ enum ef_replay { EF_REPLAY_LIVE_FIRST, EF_REPLAY_FIFO };
 
 enum ef_owner_kind { EF_OWNER_DEVICE, EF_OWNER_TEMPLATE, EF_OWNER_SERIAL };
 
+/* How a value of one register is written (device/template `write_single`). */
+enum ef_write_single { EF_WRITE_SINGLE_FC6, EF_WRITE_SINGLE_FC16 };
+
 struct ef_point {
     char name[EF_NAME_MAX + 1];
     int line;                /* line of the [point:...] section header */
@@ -65,6 +68,11 @@ struct ef_point {
     bool has_alarm_high, has_alarm_low;
     double alarm_high, alarm_low;
     double alarm_hysteresis; /* >= 0 */
+    /* Commands from MQTT: only holding registers (a bit of one too) and
+     * coils can be writable; the limits are in published units. */
+    bool writable;
+    bool has_write_min, has_write_max;
+    double write_min, write_max; /* write_min <= write_max when both are set */
 };
 
 /* Registers a point occupies (1 for bool, bits, 16-bit), or bits for coil and
@@ -100,6 +108,7 @@ struct ef_device {
     int heartbeat_s;     /* default 300 */
     bool check_unit;     /* tcp: a reply must carry the request's unit id; default true */
     char template_name[EF_NAME_MAX + 1]; /* "" when none */
+    enum ef_write_single write_single;   /* device value, else its template's, else fc6 */
     /* Template points first (in file order), then the device's own; a device
      * point with the same name as a template point replaces it. */
     struct ef_point *points;
@@ -146,6 +155,7 @@ struct ef_mqtt {
     int alarm_qos;            /* default 1 */
     bool retain_alarms;       /* default true */
     int max_packet_size;      /* largest packet the broker takes; 0 (default): not known */
+    int command_max_age_ms;   /* 100..3600000, default 10000 */
 };
 
 struct ef_queue_cfg {

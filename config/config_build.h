@@ -52,6 +52,13 @@ struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, con
  * Errors go to b->errs; b->oom is set when memory ran out. */
 void ef_check_and_assemble(struct ef_build *b);
 
+/* The rules of writable points and their limits (config_check_write.c);
+ * SERIAL: the point belongs to a serial sensor. Runs after the point's
+ * register was checked. */
+void ef_check_point_write(struct ef_build *b, struct ef_item *it, bool serial);
+/* A device without its own write_single takes its template's. */
+void ef_check_device_write(struct ef_build *b, struct ef_item *it);
+
 /* Copies the checked build structs into b->cfg (buses, devices with their
  * template points resolved, serial sensors). Only called without errors. */
 void ef_assemble(struct ef_build *b);

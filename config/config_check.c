@@ -251,6 +251,7 @@ static void check_point(struct ef_build *b, struct ef_item *it)
         check_point_serial(b, it, serial);
     else
         check_point_modbus(b, it);
+    ef_check_point_write(b, it, serial != NULL);
     if (pb->p.has_alarm_high && pb->p.has_alarm_low && pb->p.alarm_low >= pb->p.alarm_high)
         ef_build_key_error(b, it, "alarm_low", "must be below alarm_high (%g)", pb->p.alarm_high);
 }
@@ -342,8 +343,10 @@ void ef_check_and_assemble(struct ef_build *b)
             check_bus(b, it);
     check_owner_names(b);
     struct ef_index seen = {0}; /* (bus, unit) of devices, then paths */
-    ITEMS(b, EF_SEC_DEVICE)
+    ITEMS(b, EF_SEC_DEVICE) {
         check_device(b, it, &seen);
+        ef_check_device_write(b, it);
+    }
     ef_index_free(&seen);
     index_bus_paths(b, &seen);
     ITEMS(b, EF_SEC_SERIAL)

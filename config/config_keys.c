@@ -206,6 +206,8 @@ const struct ef_enum_name ef_format_names[] = {
 static const struct ef_enum_name replay_names[] = {
     {"live-first", EF_REPLAY_LIVE_FIRST}, {"fifo", EF_REPLAY_FIFO}, {NULL, 0}};
 static const struct ef_enum_name version_names[] = {{"3.1.1", 4}, {"5", 5}, {NULL, 0}};
+static const struct ef_enum_name write_single_names[] = {
+    {"fc6", EF_WRITE_SINGLE_FC6}, {"fc16", EF_WRITE_SINGLE_FC16}, {NULL, 0}};
 
 /* ---- tables ---- */
 
@@ -261,6 +263,8 @@ static const struct ef_key mqtt_keys[] = {
     KEY(struct ef_mqtt, max_packet_size, "max_packet_size", t_int, NULL, 0, 64, 268435460,
         "largest MQTT packet the broker takes (bytes), for 3.1.1 brokers that do not say; "
         "a larger message is never sent"),
+    KEY(struct ef_mqtt, command_max_age_ms, "command_max_age_ms", t_int, "10000", 0, 100, 3600000,
+        "a command is dropped this long after it arrived, or when its own ts is this old"),
 };
 
 static const struct ef_key queue_keys[] = {
@@ -318,6 +322,8 @@ static const struct ef_key device_keys[] = {
     KEY(struct ef_device_build, d.check_unit, "check_unit", t_bool, "true", 0, 0, 0,
         "tcp: a reply must carry the request's unit id; false for a device that answers "
         "with a fixed one; default: the template's, else true"),
+    ENUM(struct ef_device_build, d.write_single, "write_single", write_single_names, NULL,
+         "one-register writes: fc6 or fc16; default: the template's, else fc6"),
 };
 
 static const struct ef_key template_keys[] = {
@@ -325,6 +331,8 @@ static const struct ef_key template_keys[] = {
         "default poll period of the devices using this template"),
     KEY(struct ef_template_build, check_unit, "check_unit", t_bool, "true", 0, 0, 0,
         "check_unit of the devices using this template that do not set their own"),
+    ENUM(struct ef_template_build, write_single, "write_single", write_single_names, NULL,
+         "default write_single of the devices using this template"),
 };
 
 static const struct ef_key point_keys[] = {
@@ -350,6 +358,12 @@ static const struct ef_key point_keys[] = {
         "alarm when the value falls below this"),
     KEY(struct ef_point_build, p.alarm_hysteresis, "alarm_hysteresis", t_double, "0", 0, 0, DMAX,
         "an alarm clears only this far back inside its limit"),
+    KEY(struct ef_point_build, p.writable, "writable", t_bool, "false", 0, 0, 0,
+        "may be written from MQTT (holding registers, bits of them, and coils)"),
+    KEY(struct ef_point_build, p.write_min, "write_min", t_double, NULL, 0, -DMAX, DMAX,
+        "smallest value a command may write, in published units"),
+    KEY(struct ef_point_build, p.write_max, "write_max", t_double, NULL, 0, -DMAX, DMAX,
+        "largest value a command may write, in published units"),
 };
 
 static const struct ef_key serial_keys[] = {

@@ -66,6 +66,7 @@ struct ef_device_build {
 struct ef_template_build {
     int interval_ms;
     bool check_unit;
+    int write_single; /* enum ef_write_single; applies when the key is present */
 };
 
 struct ef_reg_ref {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/clock.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
@@ -15,6 +16,7 @@
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
+#include "gateway/statedir.h"
 #include "gateway/stats.h"
 
 #define STATS_PAYLOAD_MAX 65536
@@ -41,21 +43,6 @@ struct gateway {
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
 };
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[EF_STR_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void generation_stop(struct generation *g)
 {
@@ -197,6 +184,9 @@ static void reload(struct gateway *gw)
     if (strcmp(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir) != 0 ||
         memcmp(&cfg->queue, &gw->gen.cfg->queue, sizeof cfg->queue) != 0)
         ef_warn("reload: [queue] and state_dir changes take effect at the next restart");
+    /* The lock and the queue stay where they are, and so must the alarm
+     * state file: a new state_dir may be another gateway's. */
+    memcpy(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir, sizeof cfg->gateway.state_dir);
     bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
     generation_stop(&gw->gen);
     if (gw->gen.core) {
@@ -279,15 +269,14 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     gw.stats_buf = malloc(STATS_PAYLOAD_MAX);
     snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    int err;
+    int err, lock = -1;
     if (!gw.stats_buf) {
         ef_err("out of memory");
         ef_config_free(cfg);
-    } else if (mkdir_p(cfg->gateway.state_dir) != 0) {
-        ef_err("cannot create state_dir %s: %s", cfg->gateway.state_dir, strerror(errno));
+    } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) < 0) {
         ef_config_free(cfg);
     } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {
-        ef_err("cannot open the queue in %s: %s", qdir, strerror(-err));
+        ef_err("cannot open the queue in %s: %s", qdir, ef_file_strerror(err));
         ef_config_free(cfg);
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
@@ -312,5 +301,6 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_statedir_unlock(lock);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
 #include "gateway/north/json.h"
@@ -136,16 +137,22 @@ void ef_core_save_alarms(struct ef_core *c)
     pthread_mutex_lock(&c->store_lock);
     char *text = NULL;
     size_t len = format_states(c, &text);
-    char tmp[sizeof c->store_path + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", c->store_path);
-    int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
-    bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    if (ok)
-        ok = rename(tmp, c->store_path) == 0;
-    if (!ok)
-        ef_err("cannot save alarm states to %s: %s", c->store_path, strerror(errno));
+    /* Never through a symlink or over a foreign file (common/file.h). */
+    int rc = text ? ef_file_replace(c->store_path, text, len) : -ENOMEM;
+    /* Logged once per change of outcome, not once per alarm change: a full
+     * or failing disk must not flood the journal (the queue's disk errors
+     * are logged the same way). */
+    if (rc < 0) {
+        c->save_failed++;
+        if (rc != c->save_err)
+            ef_err("cannot save alarm states to %s: %s", c->store_path, ef_file_strerror(rc));
+        c->save_err = rc;
+    } else if (c->save_err) {
+        ef_info("alarm states saved to %s again, after %llu failed save%s", c->store_path,
+                (unsigned long long)c->save_failed, c->save_failed == 1 ? "" : "s");
+        c->save_err = 0;
+        c->save_failed = 0;
+    }
     free(text);
     pthread_mutex_unlock(&c->store_lock);
 }
@@ -230,9 +237,15 @@ void ef_core_load_alarms(struct ef_core *c, bool reload)
 {
     if (!c->store_path[0])
         return;
-    FILE *f = fopen(c->store_path, "r");
-    if (!f)
-        return; /* first start, or no alarm was ever active */
+    int fd = ef_file_open(c->store_path, O_RDONLY, 0);
+    if (fd < 0 && fd != -ENOENT) /* ENOENT: first start, or no alarm was ever active */
+        ef_warn("alarm states in %s not read: %s", c->store_path, ef_file_strerror(fd));
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
     char now[STATE_LINE_MAX], base[STATE_LINE_MAX], line[STATE_LINE_MAX];
     topic_base(c, now, sizeof now);
     memcpy(base, now, sizeof base);

@@ -44,6 +44,8 @@ struct ef_core {
     size_t ndevs;
     pthread_mutex_t store_lock; /* serialises the alarm state file */
     char store_path[EF_STR_MAX + 16]; /* "" when not persisted */
+    int save_err;          /* last failure saving it (negative errno), 0 when fine */
+    uint64_t save_failed;  /* saves failed since it last worked (store_lock) */
     atomic_uint_fast64_t samples, readings, messages, suppressed, alarms, queue_errors;
 };
 

@@ -21,7 +21,11 @@
     X(freeMessage, MQTTAsync_freeMessage)                                                         \
     X(setTraceLevel, MQTTAsync_setTraceLevel)                                                     \
     X(global_init, MQTTAsync_global_init)                                                         \
-    X(reasonCodeString, MQTTReasonCode_toString)
+    X(reasonCodeString, MQTTReasonCode_toString)                                                  \
+    X(subscribeMany, MQTTAsync_subscribeMany)                                                     \
+    X(getProperty, MQTTProperties_getProperty)                                                    \
+    X(addProperty, MQTTProperties_add)                                                            \
+    X(freeProperties, MQTTProperties_free)
 
 /* A field whose type differs from paho's declaration would be called with
  * the wrong arguments. _Generic does not evaluate its operand, so this

@@ -33,6 +33,11 @@ struct ef_paho {
     void (*setTraceLevel)(enum MQTTASYNC_TRACE_LEVELS level);
     void (*global_init)(MQTTAsync_init_options *inits);
     const char *(*reasonCodeString)(enum MQTTReasonCodes value); /* MQTTReasonCode_toString */
+    int (*subscribeMany)(MQTTAsync handle, int count, char *const *topic, const int *qos,
+                         MQTTAsync_responseOptions *response);
+    MQTTProperty *(*getProperty)(MQTTProperties *props, enum MQTTPropertyCodes propid);
+    int (*addProperty)(MQTTProperties *props, const MQTTProperty *prop);
+    void (*freeProperties)(MQTTProperties *properties);
 };
 
 /* The paho build for a connection: libpaho-mqtt3as.so.1 when TLS is true

@@ -36,6 +36,7 @@ static void *pub_thread(void *arg)
         if (lost) {
             ef_pub_learn(p);
             ef_pub_reclaim(p);
+            ef_pub_reclaim_replies(p);
             next_attempt = now + ef_pub_backoff_ms(attempt++);
         }
         if (st == ST_DOWN && (now >= next_attempt || walk_on)) {
@@ -67,9 +68,10 @@ static void *pub_thread(void *arg)
             else if (p->state == ST_UP)
                 p->need_birth = true; /* refused (paho busy): again next turn */
             pthread_mutex_unlock(&p->lock);
-            if (rc == MQTTASYNC_SUCCESS)
+            if (rc == MQTTASYNC_SUCCESS) {
+                ef_pub_after_birth(p);
                 ef_queue_set_connected(p->q, true);
-            else
+            } else
                 ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
         }
         if (st == ST_UP && now >= next_stall_check && ef_pub_acks_stalled(p, now)) {
@@ -81,6 +83,8 @@ static void *pub_thread(void *arg)
             ef_pub_lost(p, "acknowledgements stalled", false);
             continue;
         }
+        ef_pub_deliver_inbound(p);
+        ef_pub_send_replies(p);
         ef_pub_pump(p);
         if (now >= next_stall_check)
             next_stall_check = now + 250;
@@ -184,6 +188,7 @@ void ef_pub_free(struct ef_publisher *p)
         ef_pub_stop(p, 0);
     if (p->client)
         p->paho->destroy(&p->client);
+    ef_pub_inbound_free(p);
     ef_mqtt_opts_free(&p->opts);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);

@@ -36,13 +36,61 @@ struct ef_pub_stats {
     uint64_t alarm_too_large;   /* alarms larger than the broker takes, set aside */
     uint64_t stats_too_large;   /* stats messages larger than the broker takes */
     uint64_t switches;          /* connections made to another broker than the last one */
+    uint64_t inbound_dropped;   /* arrived messages dropped: the inbox was full */
+    uint64_t replies_sent;      /* replies (command results) acknowledged */
+    uint64_t replies_dropped;   /* replies dropped: too many waiting */
     bool connected;
     char broker[EF_STR_MAX];    /* the uri in use, as configured; "" when not connected */
 };
 
+/* A message that arrived on a subscription. Pointers are valid during the
+ * handler's call only. */
+struct ef_pub_inbound {
+    const char *topic;
+    const void *payload; /* NULL when oversize */
+    size_t len;          /* the payload's length as sent */
+    bool oversize;       /* longer than EF_PUB_INBOUND_MAX: not copied */
+    bool retained;       /* a retained message the broker kept, not a live one */
+    bool dup;
+    int qos;
+    const char *response_topic;   /* MQTT 5 Response Topic, or NULL */
+    const void *correlation;      /* MQTT 5 Correlation Data, or NULL */
+    size_t correlation_len;
+    int64_t arrived_mono_ms;      /* when paho handed it over */
+};
+
+/* Called on the publisher thread for each message on its subscription; it
+ * must not block (hand work to another thread). */
+typedef void (*ef_pub_handler)(void *ctx, const struct ef_pub_inbound *m);
+
+#define EF_PUB_SUBS 8
+#define EF_PUB_INBOUND_MAX 65536
+
+/* True when TOPIC matches the MQTT topic FILTER (+ and # wildcards). */
+bool ef_mqtt_topic_matches(const char *filter, const char *topic);
+
 /* CFG and Q must outlive the publisher. Returns NULL (logged) if paho
  * refuses the client (e.g. a malformed uri). */
 struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q);
+
+/* Before ef_pub_start: subscribe to FILTER at QOS after every connect and
+ * hand its messages to FN (the first matching subscription wins). At most
+ * EF_PUB_SUBS. Returns 0, or -1 when full or FILTER is too long. */
+int ef_pub_subscribe(struct ef_publisher *p, const char *filter, int qos, ef_pub_handler fn,
+                     void *ctx);
+
+/* Before ef_pub_start: FN runs on the publisher thread after every
+ * connect's birth and subscriptions, before the queue drains (births of
+ * other dialects, discovery). */
+void ef_pub_on_connected(struct ef_publisher *p, void (*fn)(void *ctx), void *ctx);
+
+/* Any thread: a reply (QoS 1, not retained) to someone who asked, outside
+ * the queue and ahead of it, with MQTT 5 CORRELATION data if given (ignored
+ * at 3.1.1). Copied; kept until acknowledged, sent again after a reconnect.
+ * Returns 0, or -1 when EF_PUB_REPLIES replies already wait (dropped,
+ * counted in replies_dropped, logged). */
+int ef_pub_reply(struct ef_publisher *p, const char *topic, const void *payload, size_t len,
+                 const void *correlation, size_t correlation_len);
 
 /* Starts the connect-and-drain thread. Returns 0 or -1. */
 int ef_pub_start(struct ef_publisher *p);

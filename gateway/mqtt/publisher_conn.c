@@ -130,15 +130,6 @@ void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence)
     ef_pub_wake(p);
 }
 
-int ef_pub_on_message(void *ctx, char *topic, int len, MQTTAsync_message *m)
-{
-    struct ef_publisher *p = ctx;
-    (void)len;
-    p->paho->freeMessage(&m);
-    p->paho->free(topic);
-    return 1;
-}
-
 /* A new client per connection, for two reasons. paho keeps the PUBLISH
  * commands it had not written when a connection broke and writes them on
  * the next one, although the publisher has given those messages back to

@@ -56,6 +56,40 @@ struct pub_limit {
     int64_t logged_ms;  /* last set-aside telemetry logged at warning level */
 };
 
+/* A subscription made after every connect, and who handles its messages. */
+struct pub_sub {
+    char filter[EF_STR_MAX + EF_NAME_MAX + 32];
+    int qos;
+    ef_pub_handler fn;
+    void *ctx;
+};
+
+/* A message that arrived, copied out of paho's callback (publisher_inbound.c). */
+struct pub_inbox_msg {
+    struct ef_pub_inbound m; /* its pointers are filled in when delivered */
+    char *topic, *payload;   /* in the same allocation, after the struct */
+    char *response_topic, *correlation; /* MQTT 5, malloc'd, or NULL */
+};
+
+#define EF_PUB_INBOX 64
+#define EF_PUB_REPLIES 64
+#define EF_PUB_REPLY_TICKETS 256
+
+enum reply_state { REPLY_FREE, REPLY_PENDING, REPLY_INFLIGHT };
+
+/* A reply owed (publisher_reply.c): topic, NUL, payload, correlation data. */
+struct pub_reply {
+    char *data;
+    size_t topic_len, payload_len, corr_len;
+    enum reply_state state;
+};
+
+struct reply_ticket {
+    struct ef_publisher *p;
+    size_t slot;
+    bool live;
+};
+
 struct ef_publisher {
     struct ef_mqtt mqtt; /* a copy: a reload may free the config it came from */
     struct ef_queue *q;
@@ -102,6 +136,19 @@ struct ef_publisher {
     size_t inflight;
     struct ef_pub_stats stats;
 
+    /* The way in (publisher_inbound.c): subscriptions are set before the
+     * thread starts and only read after; the inbox and the replies are
+     * guarded by lock. */
+    struct pub_sub subs[EF_PUB_SUBS];
+    size_t nsubs;
+    void (*connected_fn)(void *ctx);
+    void *connected_ctx;
+    struct pub_inbox_msg *inbox[EF_PUB_INBOX];
+    size_t inbox_head, inbox_n;
+    struct pub_reply replies[EF_PUB_REPLIES];
+    struct reply_ticket reply_tickets[EF_PUB_REPLY_TICKETS];
+    size_t next_reply_ticket;
+
     char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     atomic_int_fast64_t alive_ms;
 };
@@ -137,6 +184,20 @@ void ef_pub_learn(struct ef_publisher *p);
 void ef_pub_proven_locked(struct ef_publisher *p, size_t size);
 /* MQTT 5 CONNACK properties: the Maximum Packet Size, or 0. */
 size_t ef_pub_connack_limit(const MQTTProperties *props);
+
+/* ---- publisher_inbound.c, publisher_reply.c: the way in, and replies ---- */
+
+/* After the birth on a new connection: subscribe, then the connected hook. */
+void ef_pub_after_birth(struct ef_publisher *p);
+/* Hands every message that arrived to its handler (publisher thread). */
+void ef_pub_deliver_inbound(struct ef_publisher *p);
+bool ef_pub_inbox_waiting_locked(const struct ef_publisher *p);
+void ef_pub_inbound_free(struct ef_publisher *p);
+/* Sends the replies that wait (publisher thread, while ready). */
+void ef_pub_send_replies(struct ef_publisher *p);
+bool ef_pub_replies_due_locked(const struct ef_publisher *p);
+/* The connection ended: replies in flight wait to be sent again. */
+void ef_pub_reclaim_replies(struct ef_publisher *p);
 
 /* ---- publisher_conn.c ---- */
 

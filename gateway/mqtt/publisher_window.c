@@ -30,6 +30,10 @@ void ef_pub_wait_for_work(struct ef_publisher *p)
     pthread_mutex_lock(&p->lock);
     bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
                 now >= p->pause_until && !p->lost && !p->need_birth;
+    if (ef_pub_inbox_waiting_locked(p) || ef_pub_replies_due_locked(p)) {
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
     if (!room && !p->lost && !p->need_birth && !p->fail.pending && !atomic_load(&p->stop)) {
         int64_t ms = 100;
         if (p->pause_until > now && p->pause_until - now < ms)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +100,8 @@ static void queue_free(struct ef_queue *q)
         ef_qreader_free(&c->rd);
         if (c->wfd >= 0)
             close(c->wfd);
+        if (q->retired[cls] >= 0)
+            close(q->retired[cls]);
         free(c->segs);
     }
     ql_free_all(&q->wpend);
@@ -119,14 +122,24 @@ int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_que
 {
     if (mkdir(dir, 0750) < 0 && errno != EEXIST)
         return -errno;
+    /* The queue's own directory is never a symlink (state_dir may be). */
+    struct stat dst;
+    if (lstat(dir, &dst) < 0)
+        return -errno;
+    if (!S_ISDIR(dst.st_mode))
+        return S_ISLNK(dst.st_mode) ? -ELOOP : -ENOTDIR;
+    struct statvfs vfs;
+    uint64_t fs_bytes = statvfs(dir, &vfs) == 0 ? (uint64_t)vfs.f_blocks * vfs.f_frsize : 0;
     struct ef_queue *q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
     q->cfg = *cfg;
     q->cap_bytes = (uint64_t)(cfg->max_disk_mb > 0 ? cfg->max_disk_mb : 1) << 20;
-    /* At least 8 segments fit under the cap, so dropping the oldest one
-     * loses a small part of the backlog, and deletion frees space often. */
-    q->seg_max = clamp_u64(q->cap_bytes / 8, 64 * 1024, 4u << 20);
+    /* At least 8 segments fit under the cap (or in a smaller file system),
+     * so dropping the oldest one loses a small part of the backlog, and
+     * deletion frees space often. */
+    uint64_t room = fs_bytes && fs_bytes < q->cap_bytes ? fs_bytes : q->cap_bytes;
+    q->seg_max = clamp_u64(room / 8, 64 * 1024, 4u << 20);
     q->mem_max = (uint64_t)(cfg->memory_kb > 0 ? cfg->memory_kb : 16) * 1024;
     pthread_mutex_init(&q->lock, NULL);
     pthread_mutex_init(&q->io_lock, NULL);
@@ -139,7 +152,7 @@ int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_que
     q->next_msg_id = 1;
     int rc = 0;
     for (int cls = 0; cls < 2; cls++) {
-        q->c[cls].wfd = -1;
+        q->c[cls].wfd = q->retired[cls] = -1;
         if (ef_qreader_init(&q->c[cls].rd) < 0)
             rc = -ENOMEM;
     }
@@ -157,50 +170,42 @@ int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_que
     return 0;
 }
 
-/* An alarm is written and synced before the call returns; the sync runs
- * with only io_lock held so paho's threads can ack meanwhile. */
+/* An alarm is written and synced before the call returns, behind any
+ * alarm still waiting in memory for the disk; the sync runs with only
+ * io_lock held so paho's threads can ack meanwhile. */
 static int push_alarm(struct ef_queue *q, struct qmsg *m)
 {
     pthread_mutex_lock(&q->io_lock);
     pthread_mutex_lock(&q->lock);
     q->st.pushed[EF_CLASS_ALARM]++;
     m->born_ms = q->now_ms;
-    int rc = ef_qdisk_add(q, EF_CLASS_ALARM, m);
-    if (rc == 0)
-        rc = ef_qdisk_flush(q);
-    else if (rc != -ENOSPC) { /* no segment to write to: keep it in memory */
-        q->st.disk_errors++;
-        ef_ql_push_tail(&q->c[EF_CLASS_ALARM].mem, m);
-        q->mem_bytes += m->bytes;
-    }
-    int fds[2];
-    ef_qdisk_unsynced(q, fds);
+    ef_ql_push_tail(&q->c[EF_CLASS_ALARM].mem, m);
+    q->mem_bytes += m->bytes;
+    int rc = ef_qdisk_spill(q, EF_CLASS_ALARM, false);
+    if (rc == EF_QDISK_DROPPED)
+        rc = -ENOSPC; /* the cap is full of alarms */
+    struct qio io;
+    ef_qdisk_pending(q, &io);
     pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0) {
-            int src = ef_qdisk_sync(q, fds[i]);
-            if (rc == 0)
-                rc = src;
-        }
+    int src = ef_qdisk_finish(q, &io);
     pthread_mutex_unlock(&q->io_lock);
-    return rc;
+    return rc < 0 ? rc : src;
 }
 
-/* Memory is full: spill telemetry to disk (the publisher falls behind). */
+/* Memory is filling up: spill telemetry (the publisher falls behind or the
+ * link is down). Never waits for the disk: when another thread is using it
+ * (a sync may take long on an SD card), or it failed a moment ago, the
+ * caller drops the oldest telemetry in memory instead; the sync of what is
+ * written here is left to the next tick. */
 static void make_room(struct ef_queue *q)
 {
-    pthread_mutex_lock(&q->io_lock);
+    if (pthread_mutex_trylock(&q->io_lock) != 0)
+        return;
     pthread_mutex_lock(&q->lock);
-    int fds[2] = { -1, -1 };
-    if (q->mem_bytes > q->mem_max / 2) {
+    if (q->mem_bytes > q->mem_max / 2 && ef_qdisk_telemetry_ok(q))
         ef_qdisk_spill(q, EF_CLASS_TELEMETRY, false);
-        ef_qdisk_unsynced(q, fds);
-    }
     pthread_mutex_unlock(&q->lock);
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            ef_qdisk_sync(q, fds[i]);
     pthread_mutex_unlock(&q->io_lock);
 }
 
@@ -219,14 +224,16 @@ int ef_queue_push(struct ef_queue *q, enum ef_msg_class cls, const char *topic,
         return -ENOMEM;
     if (cls == EF_CLASS_ALARM)
         return push_alarm(q, m);
+    /* From half full on, each push tries to spill, so that a busy disk
+     * seldom costs a reading. */
     pthread_mutex_lock(&q->lock);
-    bool full = q->mem_bytes + m->bytes > q->mem_max;
+    bool filling = q->mem_bytes + m->bytes > q->mem_max / 2;
     pthread_mutex_unlock(&q->lock);
-    if (full)
+    if (filling)
         make_room(q);
     pthread_mutex_lock(&q->lock);
     struct qclass *c = &q->c[EF_CLASS_TELEMETRY];
-    /* Spilling failed (disk error): the oldest telemetry in memory goes. */
+    /* Spilling failed or had to wait: the oldest telemetry in memory goes. */
     while (q->mem_bytes + m->bytes > q->mem_max && c->mem.head) {
         struct qmsg *old = c->mem.head;
         ef_ql_remove(&c->mem, old);
@@ -392,16 +399,14 @@ void ef_queue_tick(struct ef_queue *q, int64_t now_mono_ms)
     /* Telemetry waiting in memory for flush_ms means the link is down or
      * the publisher is behind: put it all on disk in one synced batch. */
     struct qmsg *old = q->c[EF_CLASS_TELEMETRY].mem.head;
-    if (old && now_mono_ms - old->born_ms >= q->cfg.flush_ms)
+    if (old && now_mono_ms - old->born_ms >= q->cfg.flush_ms && ef_qdisk_telemetry_ok(q))
         ef_qdisk_spill(q, EF_CLASS_TELEMETRY, false);
-    int fds[2];
-    ef_qdisk_unsynced(q, fds);
+    struct qio io;
+    ef_qdisk_pending(q, &io);
     struct ef_qpos cur[2];
     bool write_cursor = ef_qdisk_housekeep(q, false, cur);
     pthread_mutex_unlock(&q->lock);
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            ef_qdisk_sync(q, fds[i]);
+    ef_qdisk_finish(q, &io);
     if (write_cursor)
         ef_qdisk_write_cursor(q, cur);
     pthread_mutex_unlock(&q->io_lock);
@@ -438,24 +443,18 @@ int ef_queue_close(struct ef_queue *q)
         if (r < 0 && rc == 0)
             rc = r;
     }
-    int fds[2];
-    ef_qdisk_unsynced(q, fds);
+    struct qio io;
+    ef_qdisk_pending(q, &io);
     pthread_mutex_unlock(&q->lock);
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0) {
-            int r = ef_qdisk_sync(q, fds[i]);
-            if (r < 0 && rc == 0)
-                rc = r;
-        }
+    int r = ef_qdisk_finish(q, &io);
+    if (r < 0 && rc == 0)
+        rc = r;
     pthread_mutex_lock(&q->lock);
     struct ef_qpos cur[2];
     bool write_cursor = ef_qdisk_housekeep(q, true, cur);
     pthread_mutex_unlock(&q->lock);
-    if (write_cursor) {
-        int r = ef_qdisk_write_cursor(q, cur);
-        if (r < 0 && rc == 0)
-            rc = r;
-    }
+    if (write_cursor && (r = ef_qdisk_write_cursor(q, cur)) < 0 && rc == 0)
+        rc = r;
     pthread_mutex_unlock(&q->io_lock);
     queue_free(q);
     return rc;

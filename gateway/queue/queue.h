@@ -7,6 +7,8 @@
  * unreachable or the publisher falls behind, so that no telemetry stays only
  * in memory longer than flush_ms. max_disk_mb is a hard cap: when full the
  * oldest telemetry is dropped first, alarms last, and every drop is counted.
+ * Only regular files owned by the effective user are opened, cut or deleted
+ * in DIR (common/file.h); anything else there is logged and left alone.
  *
  * Threads: every function is safe to call from any thread (one internal
  * mutex, never held while calling out). The publisher calls take/ack/nack,
@@ -64,11 +66,15 @@ struct ef_queue;
  * Returns 0 or a negative errno (DIR unusable). */
 int ef_queue_open(const char *dir, const struct ef_queue_cfg *cfg, struct ef_queue **out);
 
-/* Queues one message (copied). Alarms return only after fsync. Returns 0, or
- * a negative errno if an alarm could not be made durable (it is still kept in
- * memory and counted in disk_errors). Also -EINVAL (bad class, QoS or NULL
- * topic) and -EMSGSIZE (topic + payload over 64 KB less the record header;
- * the message is not queued). */
+/* Queues one message (copied). Alarms return only after fsync; on a full
+ * file system the oldest telemetry on disk is dropped to make room for
+ * them. Telemetry never waits for the disk: when it is busy or failing and
+ * memory is full, the oldest telemetry in memory is dropped (counted).
+ * Returns 0, or a negative errno if an alarm could not be made durable (it
+ * is still kept in memory, retried at each tick, and counted in
+ * disk_errors), -ENOSPC if the cap was full of alarms (dropped, counted).
+ * Also -EINVAL (bad class, QoS or NULL topic) and -EMSGSIZE (topic +
+ * payload over 64 KB less the record header; the message is not queued). */
 int ef_queue_push(struct ef_queue *q, enum ef_msg_class cls, const char *topic,
                   const void *payload, size_t len, int qos, bool retain, int64_t ts_ms);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,9 +52,9 @@ static void remove_first_seg(struct ef_queue *q, int cls)
     c->nsegs--;
 }
 
-/* The disk is full: the oldest segment of class VC goes, unacknowledged
+/* The disk is full (WHY): the oldest segment of class VC goes; unacknowledged
  * records in it are counted as dropped (those in flight may still arrive). */
-static void drop_oldest(struct ef_queue *q, int vc)
+static void drop_oldest(struct ef_queue *q, int vc, const char *why)
 {
     struct qclass *c = &q->c[vc];
     struct qseg *s = &c->segs[0];
@@ -64,9 +65,40 @@ static void drop_oldest(struct ef_queue *q, int vc)
     uint64_t lost = s->nrec - s->nacked;
     lost = lost > inflight ? lost - inflight : 0;
     q->st.dropped_full[vc] += lost;
-    ef_warn("queue: disk cap of %d MB reached: dropped %" PRIu64 " %s messages", q->cfg.max_disk_mb,
-            lost, vc == EF_CLASS_ALARM ? "alarm" : "telemetry");
+    ef_warn("queue: %s: dropped %" PRIu64 " %s messages", why, lost,
+            vc == EF_CLASS_ALARM ? "alarm" : "telemetry");
     remove_first_seg(q, vc);
+}
+
+/* The file system is full: an alarm gets the room of the oldest telemetry
+ * on disk. Returns false when there is no telemetry left to drop. */
+static bool evict_for_alarm(struct ef_queue *q, int cls, int err)
+{
+    if (cls != EF_CLASS_ALARM || (err != ENOSPC && err != EDQUOT) ||
+        q->c[EF_CLASS_TELEMETRY].nsegs == 0)
+        return false;
+    drop_oldest(q, EF_CLASS_TELEMETRY, "file system full, making room for an alarm");
+    return true;
+}
+
+static const char *write_what(int cls)
+{
+    return cls == EF_CLASS_ALARM ? "writing alarms" : "writing telemetry";
+}
+
+/* A write of CLS failed with ERR: reported once per change; telemetry
+ * leaves the disk alone for a while (memory holds it meanwhile). */
+static void write_failed(struct ef_queue *q, int cls, int err)
+{
+    q->st.disk_errors++;
+    ef_qerr_fail(q, &q->e_write[cls], write_what(cls), err);
+    if (cls == EF_CLASS_TELEMETRY)
+        q->tretry_ms = q->now_ms + EF_QRETRY_MS;
+}
+
+bool ef_qdisk_telemetry_ok(const struct ef_queue *q)
+{
+    return q->now_ms >= q->tretry_ms;
 }
 
 /* Returns the messages of a failed batch to the front of memory. */
@@ -83,10 +115,10 @@ static void batch_back_to_memory(struct ef_queue *q)
     q->wlen = 0;
 }
 
-static int write_batch(struct ef_queue *q)
+/* One attempt at writing the batch at the end of the active segment.
+ * Returns 0 or an errno, the file cut back to whole records. */
+static int write_once(struct ef_queue *q)
 {
-    if (q->wlen == 0)
-        return 0;
     struct qclass *c = &q->c[q->wcls];
     struct qseg *s = &c->segs[c->nsegs - 1];
     size_t done = 0;
@@ -98,15 +130,30 @@ static int write_batch(struct ef_queue *q)
             int err = n < 0 ? errno : EIO;
             /* Cut the partial write so the file ends on a whole record. */
             if (ftruncate(c->wfd, (off_t)s->size) < 0)
-                ef_warn("queue: cannot cut a failed write: %s", strerror(errno));
-            ef_err("queue: writing %s segment failed: %s", q->wcls ? "telemetry" : "alarm",
-                   strerror(err));
-            q->st.disk_errors++;
-            batch_back_to_memory(q);
-            return -err;
+                ef_debug("queue: cannot cut a failed write: %s", strerror(errno));
+            return err;
         }
         done += (size_t)n;
     }
+    return 0;
+}
+
+static int write_batch(struct ef_queue *q)
+{
+    if (q->wlen == 0)
+        return 0;
+    int cls = q->wcls;
+    struct qclass *c = &q->c[cls];
+    /* An alarm batch only drops telemetry, never its own segment. */
+    for (int err; (err = write_once(q)) != 0;) {
+        if (!evict_for_alarm(q, cls, err)) {
+            write_failed(q, cls, err);
+            batch_back_to_memory(q);
+            return -err;
+        }
+    }
+    ef_qerr_ok(q, &q->e_write[cls], write_what(cls));
+    struct qseg *s = &c->segs[c->nsegs - 1];
     s->size += q->wlen;
     s->rec_bytes += q->wlen;
     s->nrec += q->wpend.n;
@@ -131,7 +178,8 @@ int ef_qdisk_flush(struct ef_queue *q)
 }
 
 /* Frees room for NEED more bytes: oldest telemetry first; alarms only for
- * an alarm and only when no telemetry is left on disk. */
+ * an alarm and only when no telemetry is left on disk. Returns 0, 1 when
+ * nothing is left to drop, or -errno. */
 static int ensure_room(struct ef_queue *q, int cls, uint64_t need)
 {
     while (q->disk_used + q->wlen + need + EF_QCURSOR_RESERVE > q->cap_bytes) {
@@ -139,15 +187,40 @@ static int ensure_room(struct ef_queue *q, int cls, uint64_t need)
                  : (cls == EF_CLASS_ALARM && q->c[EF_CLASS_ALARM].nsegs) ? EF_CLASS_ALARM
                                                                          : -1;
         if (vc < 0)
-            return -ENOSPC;
+            return 1;
         /* The batch may be headed for the victim: write it so it is
          * accounted in that segment. */
         int rc = write_batch(q);
         if (rc < 0)
             return rc;
-        drop_oldest(q, vc);
+        char why[64];
+        snprintf(why, sizeof why, "disk cap of %d MB reached", q->cfg.max_disk_mb);
+        drop_oldest(q, vc, why);
     }
     return 0;
+}
+
+/* Creates the next segment of CLS. A name taken by a file not in the books
+ * (left alone) costs its number; a full file system makes room for an
+ * alarm. Returns the fd or -errno. */
+static int create_seg(struct ef_queue *q, int cls)
+{
+    struct qclass *c = &q->c[cls];
+    for (int taken = 0;;) {
+        int fd = ef_qseg_create(q->dir, cls, c->next_id);
+        if (fd >= 0)
+            return fd;
+        if (fd == -EEXIST && taken++ < 64) {
+            char path[EF_QSEG_PATH_MAX];
+            ef_qseg_path(path, sizeof path, q->dir, cls, c->next_id++);
+            ef_warn("queue: %s exists but is not one of this queue's segments: left alone", path);
+            continue;
+        }
+        if (evict_for_alarm(q, cls, -fd))
+            continue;
+        write_failed(q, cls, -fd);
+        return fd;
+    }
 }
 
 /* Starts a new segment for CLS when there is none or the current is full. */
@@ -162,16 +235,7 @@ static int roll(struct ef_queue *q, int cls, uint64_t need)
         int rc = write_batch(q);
         if (rc < 0)
             return rc;
-        /* Rare (once per segment): sync the finished one under the lock. */
-        if (q->unsynced[cls]) {
-            q->unsynced[cls] = false;
-            if (fdatasync(c->wfd) < 0) {
-                q->st.disk_errors++;
-                ef_err("queue: fdatasync: %s", strerror(errno));
-            }
-        }
-        close(c->wfd);
-        c->wfd = -1;
+        ef_qdisk_retire(q, cls); /* synced later, outside the lock */
     }
     if (c->nsegs == c->segs_cap) {
         size_t ncap = c->segs_cap ? c->segs_cap * 2 : 16;
@@ -181,11 +245,9 @@ static int roll(struct ef_queue *q, int cls, uint64_t need)
         c->segs = ns;
         c->segs_cap = ncap;
     }
-    int fd = ef_qseg_create(q->dir, cls, c->next_id);
-    if (fd < 0) {
-        ef_err("queue: cannot create a segment in %s: %s", q->dir, strerror(-fd));
+    int fd = create_seg(q, cls);
+    if (fd < 0)
         return fd;
-    }
     c->wfd = fd;
     c->segs[c->nsegs++] = (struct qseg){ .id = c->next_id++ };
     return 0;
@@ -205,10 +267,10 @@ int ef_qdisk_add(struct ef_queue *q, int cls, struct qmsg *m)
             return rc;
     }
     int rc = ensure_room(q, cls, n);
-    if (rc == -ENOSPC) {
+    if (rc == 1) {
         q->st.dropped_full[cls]++;
         free(m);
-        return rc;
+        return EF_QDISK_DROPPED;
     }
     if (rc == 0)
         rc = roll(q, cls, n);
@@ -221,53 +283,57 @@ int ef_qdisk_add(struct ef_queue *q, int cls, struct qmsg *m)
     return 0;
 }
 
+/* Puts M back into memory before AT (at the tail when NULL): after the
+ * messages of a failed batch, which went back to the front, and before
+ * anything newer. */
+static void put_back(struct ef_queue *q, struct qlist *l, struct qmsg *at, struct qmsg *m)
+{
+    if (!at) {
+        ef_ql_push_tail(l, m);
+    } else {
+        m->prev = at->prev;
+        m->next = at;
+        if (at->prev)
+            at->prev->next = m;
+        else
+            l->head = m;
+        at->prev = m;
+        l->n++;
+    }
+    q->mem_bytes += m->bytes;
+}
+
 int ef_qdisk_spill(struct ef_queue *q, int cls, bool inflight)
 {
     struct qclass *c = &q->c[cls];
     int rc = 0;
+    bool dropped = false;
     while (inflight && c->memfly.head) {
         struct qmsg *m = c->memfly.head;
         ef_ql_remove(&c->memfly, m);
         int r = ef_qdisk_add(q, cls, m);
-        if (r < 0 && r != -ENOSPC) {
+        if (r < 0) {
             ef_ql_push_head(&c->mem, m); /* kept: close frees it */
             return r;
         }
+        dropped |= r == EF_QDISK_DROPPED;
     }
     while (c->mem.head) {
-        struct qmsg *m = c->mem.head;
+        struct qmsg *m = c->mem.head, *after = m->next;
         ef_ql_remove(&c->mem, m);
         q->mem_bytes -= m->bytes;
         rc = ef_qdisk_add(q, cls, m);
-        if (rc < 0 && rc != -ENOSPC) {
-            ef_ql_push_head(&c->mem, m);
-            q->mem_bytes += m->bytes;
+        if (rc < 0) {
+            put_back(q, &c->mem, after, m);
             break;
         }
+        dropped |= rc == EF_QDISK_DROPPED;
         rc = 0;
     }
     int r = write_batch(q);
-    return rc < 0 ? rc : r;
-}
-
-void ef_qdisk_unsynced(struct ef_queue *q, int fds[2])
-{
-    for (int cls = 0; cls < 2; cls++) {
-        fds[cls] = q->unsynced[cls] && q->c[cls].wfd >= 0 ? q->c[cls].wfd : -1;
-        q->unsynced[cls] = false;
-    }
-}
-
-int ef_qdisk_sync(struct ef_queue *q, int fd)
-{
-    if (fdatasync(fd) == 0)
-        return 0;
-    int err = errno;
-    ef_err("queue: fdatasync: %s", strerror(err));
-    pthread_mutex_lock(&q->lock);
-    q->st.disk_errors++;
-    pthread_mutex_unlock(&q->lock);
-    return -err;
+    if (rc < 0 || r < 0)
+        return rc < 0 ? rc : r;
+    return dropped ? EF_QDISK_DROPPED : 0;
 }
 
 bool ef_qdisk_unread(const struct qclass *c)
@@ -392,11 +458,13 @@ int ef_qdisk_write_cursor(struct ef_queue *q, const struct ef_qpos cur[2])
 {
     int rc = ef_qcursor_write(q->dir, cur);
     if (rc < 0) {
-        ef_err("queue: writing the cursor in %s: %s", q->dir, strerror(-rc));
+        ef_qerr_fail(q, &q->e_cursor, "writing the cursor", -rc);
         pthread_mutex_lock(&q->lock);
         q->st.disk_errors++;
         q->cursor_dirty = true;
         pthread_mutex_unlock(&q->lock);
+    } else {
+        ef_qerr_ok(q, &q->e_cursor, "writing the cursor");
     }
     return rc;
 }

@@ -12,16 +12,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/log.h"
+
+static const char *cls_name(int cls)
+{
+    return cls == EF_CLASS_ALARM ? "alarm" : "telem";
+}
 
 /* Cuts segment ID of CLS at OFF, durably. */
 static int cut_tail(const char *dir, int cls, uint64_t id, uint64_t off)
 {
     char path[EF_QSEG_PATH_MAX];
     ef_qseg_path(path, sizeof(path), dir, cls, id);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = ef_file_open(path, O_WRONLY, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     int rc = 0;
     if (ftruncate(fd, (off_t)off) < 0 || fdatasync(fd) < 0)
         rc = -errno;
@@ -65,10 +71,10 @@ static int scan_segment(struct ef_queue *q, int cls, uint64_t id, struct ef_qpos
     q->st.corrupt_records += regions;
     if (regions)
         ef_warn("queue: segment %s-%016" PRIx64 ": %" PRIu64 " corrupt run(s) skipped",
-                cls ? "telem" : "alarm", id, regions);
+                cls_name(cls), id, regions);
     if (tail != UINT64_MAX) {
         ef_warn("queue: segment %s-%016" PRIx64 ": cutting %" PRIu64 " bytes of torn or corrupt "
-                "tail at offset %" PRIu64, cls ? "telem" : "alarm", id, s->size - tail, tail);
+                "tail at offset %" PRIu64, cls_name(cls), id, s->size - tail, tail);
         rc = cut_tail(q->dir, cls, id, tail);
         if (rc < 0) {
             ef_err("queue: cannot cut segment %016" PRIx64 ": %s", id, strerror(-rc));
@@ -79,6 +85,15 @@ static int scan_segment(struct ef_queue *q, int cls, uint64_t id, struct ef_qpos
         }
     }
     return 0;
+}
+
+/* Deletes a segment with nothing left to deliver; says so if it is not ours. */
+static void delete_seg(struct ef_queue *q, int cls, uint64_t id)
+{
+    int rc = ef_qseg_unlink(q->dir, cls, id);
+    if (rc < 0)
+        ef_warn("queue: %s/%s-%016" PRIx64 ".q: cannot delete it: %s", q->dir, cls_name(cls), id,
+                ef_file_strerror(rc));
 }
 
 static int add_seg(struct qclass *c, const struct qseg *s)
@@ -106,17 +121,22 @@ static int recover_class(struct ef_queue *q, int cls, struct ef_qpos cur)
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct qseg s;
         if (ids[i] < cur.seg) { /* acknowledged; its deletion was cut short */
-            ef_qseg_unlink(q->dir, cls, ids[i]);
+            delete_seg(q, cls, ids[i]);
             continue;
         }
         int r = scan_segment(q, cls, ids[i], cur, &s);
+        if (ef_file_refused(r)) { /* a symlink, FIFO, directory or foreign file */
+            ef_warn("queue: %s/%s-%016" PRIx64 ".q is %s", q->dir, cls_name(cls), ids[i],
+                    ef_file_strerror(r));
+            continue;
+        }
         if (r < 0) {
             ef_err("queue: cannot read segment %016" PRIx64 ": %s", ids[i], strerror(-r));
             q->st.disk_errors++;
             continue;
         }
         if (s.nrec == s.nacked) { /* nothing left to deliver in it */
-            ef_qseg_unlink(q->dir, cls, ids[i]);
+            delete_seg(q, cls, ids[i]);
             continue;
         }
         rc = add_seg(c, &s);
@@ -142,13 +162,17 @@ int ef_qrecover(struct ef_queue *q)
     int rc = ef_qcursor_read(q->dir, cur);
     if (rc == -EILSEQ)
         ef_warn("queue: cursor file in %s is corrupt: replaying everything on disk", q->dir);
+    else if (ef_file_refused(rc))
+        ef_warn("queue: %s/cursor is %s: replaying everything on disk", q->dir,
+                ef_file_strerror(rc));
     else if (rc < 0 && rc != -ENOENT)
         ef_warn("queue: cannot read the cursor in %s: %s", q->dir, strerror(-rc));
     if (rc < 0)
         memset(cur, 0, sizeof(cur));
     char tmp[EF_QSEG_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/cursor.tmp", q->dir);
-    unlink(tmp);
+    if ((rc = ef_file_unlink(tmp)) < 0)
+        ef_warn("queue: %s: %s", tmp, ef_file_strerror(rc));
     for (int cls = 0; cls < 2; cls++) {
         rc = recover_class(q, cls, cur[cls]);
         if (rc < 0)

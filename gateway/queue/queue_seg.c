@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
+
 static const char *const cls_prefix[2] = { "alarm-", "telem-" };
 
 void ef_qseg_path(char *out, size_t n, const char *dir, int cls, uint64_t id)
@@ -82,19 +84,16 @@ int ef_qseg_list(const char *dir, int cls, uint64_t **ids, size_t *n)
 
 int ef_qfsync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
+    return ef_file_sync_dir(dir);
 }
 
 int ef_qseg_create(const char *dir, int cls, uint64_t id)
 {
     char path[EF_QSEG_PATH_MAX];
     ef_qseg_path(path, sizeof(path), dir, cls, id);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    /* Exclusive: a name already taken (another gateway's segment, or
+     * anything else) is never truncated or written through. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
     if (fd < 0)
         return -errno;
     /* Without this a power cut can lose the file even after fdatasync. */
@@ -111,16 +110,16 @@ int ef_qseg_unlink(const char *dir, int cls, uint64_t id)
 {
     char path[EF_QSEG_PATH_MAX];
     ef_qseg_path(path, sizeof(path), dir, cls, id);
-    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+    return ef_file_unlink(path);
 }
 
 int ef_qcursor_read(const char *dir, struct ef_qpos pos[2])
 {
     char path[EF_QSEG_PATH_MAX];
     snprintf(path, sizeof(path), "%s/cursor", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = ef_file_open(path, O_RDONLY, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     uint8_t buf[EF_QCUR_SIZE + 1];
     ssize_t n = read(fd, buf, sizeof(buf));
     int err = errno;
@@ -132,27 +131,11 @@ int ef_qcursor_read(const char *dir, struct ef_qpos pos[2])
 
 int ef_qcursor_write(const char *dir, const struct ef_qpos pos[2])
 {
-    char tmp[EF_QSEG_PATH_MAX], path[EF_QSEG_PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s/cursor.tmp", dir);
+    char path[EF_QSEG_PATH_MAX];
     snprintf(path, sizeof(path), "%s/cursor", dir);
     uint8_t buf[EF_QCUR_SIZE];
     ef_qcur_encode(pos, buf);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return -errno;
-    int rc = 0;
-    if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-        rc = errno ? -errno : -EIO;
-    else if (fdatasync(fd) < 0)
-        rc = -errno;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -errno;
-    if (rc < 0) {
-        unlink(tmp);
-        return rc;
-    }
-    return ef_qfsync_dir(dir);
+    return ef_file_replace(path, buf, sizeof(buf));
 }
 
 int ef_qreader_init(struct ef_qreader *r)
@@ -176,9 +159,12 @@ int ef_qreader_open(struct ef_qreader *r, const char *dir, int cls, uint64_t id,
     char path[EF_QSEG_PATH_MAX];
     ef_qreader_close(r);
     ef_qseg_path(path, sizeof(path), dir, cls, id);
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0)
-        return -errno;
+    r->fd = ef_file_open(path, O_RDONLY, 0);
+    if (r->fd < 0) {
+        int rc = r->fd;
+        r->fd = -1;
+        return rc;
+    }
     r->seg = id;
     r->base = off;
     r->len = r->pos = 0;

@@ -2,7 +2,8 @@
  * bounded sequential record reader, and durable small-file writes.
  *
  * Private to gateway/queue*.c. No logging here: functions return 0 or a
- * negative errno and the queue decides what to say. */
+ * negative errno and the queue decides what to say. Only regular files of
+ * our own are read, cut or deleted (common/file.h). */
 #ifndef EF_QUEUE_SEG_H
 #define EF_QUEUE_SEG_H
 
@@ -26,19 +27,22 @@ void ef_qseg_path(char *out, size_t n, const char *dir, int cls, uint64_t id);
  * frees (NULL when *N is 0). Returns 0 or a negative errno. */
 int ef_qseg_list(const char *dir, int cls, uint64_t **ids, size_t *n);
 
-/* Creates segment ID of CLS (truncating any leftover of that name) and makes
- * its directory entry durable. Returns the fd opened for writing or -errno. */
+/* Creates segment ID of CLS, exclusively (-EEXIST when the name is taken by
+ * anything), and makes its directory entry durable. Returns the fd opened
+ * for writing or -errno. */
 int ef_qseg_create(const char *dir, int cls, uint64_t id);
 
+/* Deletes segment ID of CLS if it is our regular file (common/file.h: a
+ * refusal leaves it alone); an absent one is success. */
 int ef_qseg_unlink(const char *dir, int cls, uint64_t id);
 
 int ef_qfsync_dir(const char *dir);
 
 /* Reads the cursor; returns 0, -ENOENT when there is none, -EILSEQ when it is
- * corrupt, or another negative errno. */
+ * corrupt, a refusal of common/file.h, or another negative errno. */
 int ef_qcursor_read(const char *dir, struct ef_qpos pos[2]);
 
-/* write DIR/cursor.tmp + fdatasync + rename + fsync DIR. */
+/* write DIR/cursor.tmp + fdatasync + rename + fsync DIR (ef_file_replace). */
 int ef_qcursor_write(const char *dir, const struct ef_qpos pos[2]);
 
 /* Sequential reader of one segment, through a fixed buffer. */
@@ -58,7 +62,8 @@ struct ef_qreader {
 int ef_qreader_init(struct ef_qreader *r);
 void ef_qreader_free(struct ef_qreader *r);
 
-/* Opens segment ID of CLS positioned at byte OFF. Returns 0 or -errno. */
+/* Opens segment ID of CLS positioned at byte OFF, if it is our regular
+ * file. Returns 0 or -errno (a refusal of common/file.h included). */
 int ef_qreader_open(struct ef_qreader *r, const char *dir, int cls, uint64_t id, uint64_t off);
 void ef_qreader_close(struct ef_qreader *r);
 

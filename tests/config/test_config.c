@@ -234,6 +234,44 @@ static int check_unit_defaults_to_true_and_follows_the_template(void)
     return 0;
 }
 
+/* writable, write_min/max, write_single (device over template over fc6)
+ * and command_max_age_ms, with their defaults. */
+static int write_keys_load_and_inherit(void)
+{
+    struct ef_config *c = load_ok(
+        BASE "command_max_age_ms = 2500\n"
+             "[bus:b]\ntype = tcp\nhost = h\n[template:T]\nwrite_single = fc16\n"
+             "[point:T.sp]\nregister = holding:3\ntype = int16\nscale = 0.1\nwritable = yes\n"
+             "write_min = -5\nwrite_max = 30\n"
+             "[device:a]\nbus = b\nunit = 1\ntemplate = T\n"
+             "[device:e]\nbus = b\nunit = 2\ntemplate = T\nwrite_single = fc6\n"
+             "[device:n]\nbus = b\nunit = 3\n[point:n.c]\nregister = coil:4\nwritable = true\n"
+             "[point:n.bit]\nregister = holding:7\nbit = 15\nwritable = true\n"
+             "[point:n.eq]\nregister = holding:8\ntype = float64\nwritable = true\n"
+             "write_min = 2\nwrite_max = 2\n[point:n.ro]\nregister = holding:9\n");
+    if (!c)
+        return 1;
+    CHECK(c->mqtt.command_max_age_ms == 2500);
+    const struct ef_device *a = find_device(c, "a"), *e = find_device(c, "e"), *n = find_device(c, "n");
+    CHECK(a && a->write_single == EF_WRITE_SINGLE_FC16);
+    CHECK(e && e->write_single == EF_WRITE_SINGLE_FC6);
+    CHECK(n && n->write_single == EF_WRITE_SINGLE_FC6);
+    const struct ef_point *sp = find_point(a, "sp");
+    CHECK(sp && sp->writable && sp->has_write_min && sp->write_min == -5);
+    CHECK(sp && sp->has_write_max && sp->write_max == 30);
+    const struct ef_point *cl = find_point(n, "c"), *bit = find_point(n, "bit");
+    const struct ef_point *eq = find_point(n, "eq"), *ro = find_point(n, "ro");
+    CHECK(cl && cl->writable && !cl->has_write_min && !cl->has_write_max);
+    CHECK(bit && bit->writable && bit->type == EF_T_BOOL && bit->bit == 15);
+    CHECK(eq && eq->writable && eq->write_min == 2 && eq->write_max == 2);
+    CHECK(ro && !ro->writable && !ro->has_write_min && !ro->has_write_max);
+    ef_config_free(c);
+    c = load_ok(BASE);
+    CHECK(c && c->mqtt.command_max_age_ms == 10000);
+    ef_config_free(c);
+    return 0;
+}
+
 static int load_file_ok(const char *path)
 {
     struct ef_config *c = NULL;
@@ -314,6 +352,7 @@ int main(int argc, char **argv)
         {"templates_resolve_into_device_points", templates_resolve_into_device_points},
         {"check_unit_defaults_to_true_and_follows_the_template",
          check_unit_defaults_to_true_and_follows_the_template},
+        {"write_keys_load_and_inherit", write_keys_load_and_inherit},
         {"bad_values_name_their_line", test_bad_values},
         {"all_errors_are_reported_in_line_order", test_all_errors},
         {"unit_0_is_refused_on_rtu_and_allowed_on_tcp", test_unit_zero},

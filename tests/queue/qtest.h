@@ -6,6 +6,7 @@
 #define EF_QTEST_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,10 +17,15 @@
 
 #include "gateway/queue/queue.h"
 
+/* Where failed checks are reported: stderr, or stdout once qt_log_to()
+ * took stderr for the daemon log. */
+static FILE *qt_report;
+#define QT_REPORT (qt_report ? qt_report : stderr)
+
 #define CHECK(cond)                                                                   \
     do {                                                                              \
         if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+            fprintf(QT_REPORT, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
             exit(1);                                                                  \
         }                                                                             \
     } while (0)
@@ -28,7 +34,7 @@
     do {                                                                              \
         long long va_ = (long long)(a), vb_ = (long long)(b);                         \
         if (va_ != vb_) {                                                             \
-            fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__,     \
+            fprintf(QT_REPORT, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__,  \
                     __LINE__, #a, va_, #b, vb_);                                      \
             exit(1);                                                                  \
         }                                                                             \
@@ -101,6 +107,30 @@ static inline bool qt_newest_segment(const char *dir, const char *prefix, char *
         return false;
     snprintf(out, n, "%s/%s", dir, best);
     return true;
+}
+
+/* Sends the daemon log (stderr) to PATH from here on. */
+static inline void qt_log_to(const char *path)
+{
+    fflush(stderr);
+    qt_report = stdout;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    CHECK(fd >= 0 && dup2(fd, 2) == 2);
+    close(fd);
+}
+
+/* Lines of the file PATH that contain NEEDLE. */
+static inline int qt_log_count(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    CHECK(f);
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, needle))
+            n++;
+    fclose(f);
+    return n;
 }
 
 static inline struct ef_queue_cfg qt_cfg(void)
