@@ -52,6 +52,9 @@ struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, con
  * Errors go to b->errs; b->oom is set when memory ran out. */
 void ef_check_and_assemble(struct ef_build *b);
 
+/* [http]: a listen address that is not loopback needs a password_file
+ * (config_http.c). */
+void ef_check_http(struct ef_build *b);
 /* The rules of writable points and their limits (config_check_write.c);
  * SERIAL: the point belongs to a serial sensor. Runs after the point's
  * register was checked. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "drivers/modbus/plan.h"
+#include "gateway/north/homeassistant.h"
+#include "drivers/modbus/plan_set.h"
 
 static const char *yes_no(bool b) { return b ? "true" : "false"; }
 
@@ -14,10 +16,14 @@ static void print_point(const struct ef_point *p, FILE *out)
     if (p->has_register) {
         fprintf(out, " %s:%u %s", ef_reg_kind_name(p->kind), (unsigned)p->address,
                 ef_value_type_name(p->type));
+        if (p->type == EF_T_STRING)
+            fprintf(out, " length %d", p->length);
         if (p->bit >= 0)
             fprintf(out, " bit %d", p->bit);
-        else if (ef_point_width(p) > 1)
+        else if (ef_point_width(p) > 1 || p->type == EF_T_STRING)
             fprintf(out, " %s", ef_order_name(p->order));
+        if (p->interval_ms > 0)
+            fprintf(out, " every %d ms", p->interval_ms);
     }
     if (p->scaled)
         fprintf(out, " scale %g offset %g", p->scale, p->offset);
@@ -40,6 +46,26 @@ static void print_topics(const struct ef_config *cfg, const char *dev, FILE *out
     fprintf(out, "    topics: %s/%s/telemetry/%s (QoS %d), %s/%s/alarm/%s[/POINT] (QoS %d%s)\n", P,
             G, dev, cfg->mqtt.telemetry_qos, P, G, dev, cfg->mqtt.alarm_qos,
             cfg->mqtt.retain_alarms ? ", retained" : "");
+    fprintf(out, "            %s/%s/availability/%s (QoS 1, retained)\n", P, G, dev);
+}
+
+static int print_discovery(const struct ef_config *cfg, FILE *out)
+{
+    const struct ef_homeassistant *ha = &cfg->homeassistant;
+    if (!ha->enabled) {
+        fprintf(out, "homeassistant: discovery off\n");
+        return 0;
+    }
+    struct ef_ha_set set;
+    if (ef_ha_set_build(&set, cfg) != 0)
+        return -1;
+    fprintf(out, "homeassistant: %zu discovery configs (QoS 1, retained), after every connect "
+                 "and on \"online\" from %s/status\n",
+            set.n, ha->discovery_prefix);
+    for (size_t i = 0; i < set.n; i++)
+        fprintf(out, "  %s\n", set.msgs[i].topic);
+    ef_ha_set_free(&set);
+    return 0;
 }
 
 static void print_line(int baud, char parity, int data_bits, int stop_bits, FILE *out)
@@ -66,19 +92,27 @@ static int print_bus(const struct ef_config *cfg, size_t b, const size_t *devs, 
     for (size_t d = 0; d < n; d++) {
         const struct ef_device *dev = &cfg->devices[devs[d]];
         fprintf(out, "  device %s: unit %d, every %d ms, offline after %d failed polls, "
-                     "heartbeat %d s%s%s\n",
+                     "heartbeat %d s%s%s",
                 dev->name, dev->unit, dev->interval_ms, dev->offline_after, dev->heartbeat_s,
                 dev->template_name[0] ? ", template " : "", dev->template_name);
+        if (dev->max_regs != bus->max_regs || dev->max_gap != bus->max_gap)
+            fprintf(out, ", max_gap %d, max_regs %d", dev->max_gap, dev->max_regs);
+        fputc('\n', out);
         print_topics(cfg, dev->name, out);
         for (size_t i = 0; i < dev->npoints; i++)
             print_point(&dev->points[i], out);
-        struct ef_plan plan;
-        if (ef_plan_build_device(&plan, dev, bus) != 0)
+        struct ef_plan_set set;
+        if (ef_plan_set_build(&set, dev, bus) != 0)
             return -1;
-        fprintf(out, "    plan: %zu request%s per poll for %zu points\n",
-                ef_plan_requests(&plan), ef_plan_requests(&plan) == 1 ? "" : "s", dev->npoints);
-        ef_plan_print(&plan, out);
-        ef_plan_free(&plan);
+        size_t r0 = set.nplans ? ef_plan_requests(&set.plans[0]) : 0;
+        if (set.nplans > 1)
+            fprintf(out, "    plan: %zu plans by point interval; poll 0 reads all %zu points "
+                         "in %zu request%s\n", set.nplans, dev->npoints, r0, r0 == 1 ? "" : "s");
+        else
+            fprintf(out, "    plan: %zu request%s per poll for %zu points\n", r0,
+                    r0 == 1 ? "" : "s", dev->npoints);
+        ef_plan_set_print(&set, out);
+        ef_plan_set_free(&set);
     }
     return 0;
 }
@@ -180,5 +214,5 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
         return -1;
     for (size_t s = 0; s < cfg->nserials; s++)
         print_serial(cfg, &cfg->serials[s], out);
-    return 0;
+    return print_discovery(cfg, out);
 }

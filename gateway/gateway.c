@@ -13,11 +13,14 @@
 #include "drivers/modbus/bus.h"
 #include "drivers/serial/sensor.h"
 #include "gateway/core/core.h"
+#include "gateway/commands.h"
+#include "gateway/discovery.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
 #include "gateway/statedir.h"
 #include "gateway/stats.h"
+#include "gateway/web_feed.h"
 
 #define STATS_PAYLOAD_MAX 65536
 
@@ -34,6 +37,7 @@ struct gateway {
     const char *path;
     struct ef_queue *queue;
     struct ef_publisher *pub;
+    struct ef_web *web; /* NULL without [http] */
     struct generation gen;
     /* What replaced cores and publishers counted: stats count from the
      * process start, across reloads. */
@@ -42,6 +46,8 @@ struct gateway {
     int64_t started_mono;
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
+    struct ef_ha_set ha; /* discovery messages handed to the publisher */
+    struct ef_commands *commands; /* the downlink; lives across reloads */
 };
 
 static void generation_stop(struct generation *g)
@@ -95,7 +101,8 @@ static int generation_start(struct generation *g, struct ef_config *cfg, struct 
     return 0;
 }
 
-static void publish_stats(struct gateway *gw)
+/* The counters since the process start, for the stats topic and the web view. */
+static void gather_stats(struct gateway *gw, struct ef_stats_input *in_)
 {
     struct ef_stats_input in = {0};
     in.ts_ms = ef_wall_ms();
@@ -105,9 +112,17 @@ static void publish_stats(struct gateway *gw)
     ef_queue_get_stats(gw->queue, &in.queue);
     ef_pub_get_stats(gw->pub, &in.pub);
     ef_stats_add_pub(&in.pub, &gw->pub_before);
+    ef_commands_get_stats(gw->commands, &in.commands);
     in.names = gw->gen.core;
     in.devices = gw->gen.counters;
     in.ndevices = ef_core_ndevices(gw->gen.core);
+    *in_ = in;
+}
+
+static void publish_stats(struct gateway *gw)
+{
+    struct ef_stats_input in;
+    gather_stats(gw, &in);
     struct ef_buf b;
     ef_buf_init(&b, gw->stats_buf, STATS_PAYLOAD_MAX);
     ef_stats_encode(&b, &in);
@@ -127,10 +142,15 @@ static bool threads_alive(struct gateway *gw, int64_t now)
     return true;
 }
 
+/* The publisher's subscriptions are set before it starts: a change of
+ * [homeassistant] (its status topic) rebuilds it too. */
 static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
 {
     return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
-           strcmp(a->gateway.id, b->gateway.id) == 0;
+           ef_commands_wanted(a) == ef_commands_wanted(b) &&
+           strcmp(a->gateway.id, b->gateway.id) == 0 &&
+           a->homeassistant.enabled == b->homeassistant.enabled &&
+           strcmp(a->homeassistant.discovery_prefix, b->homeassistant.discovery_prefix) == 0;
 }
 
 /* The device counters of a stopped generation, by name, for the devices
@@ -188,6 +208,9 @@ static void reload(struct gateway *gw)
      * state file: a new state_dir may be another gateway's. */
     memcpy(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir, sizeof cfg->gateway.state_dir);
     bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
+    /* Commands that arrive from here to the new generation's start are
+     * refused ("reloading"); the sources' stop answers those in progress. */
+    ef_commands_set(gw->commands, NULL, NULL, 0, gw->pub);
     generation_stop(&gw->gen);
     if (gw->gen.core) {
         struct ef_core_stats cs;
@@ -196,14 +219,21 @@ static void reload(struct gateway *gw)
     }
     struct dev_carry carry;
     carry_take(&carry, &gw->gen);
+    size_t navail = 0;
+    char **avail = gw->gen.core ? ef_core_availability_topics(gw->gen.core, &navail) : NULL;
     if (new_mqtt) {
         ef_info("reload: [mqtt] changed, reconnecting");
         ef_pub_stop(gw->pub, 2000);
         struct ef_pub_stats ps;
         ef_pub_get_stats(gw->pub, &ps);
         ef_stats_add_pub(&gw->pub_before, &ps);
+        ef_commands_set(gw->commands, NULL, NULL, 0, NULL);
         ef_pub_free(gw->pub);
         gw->pub = ef_pub_new(cfg, gw->queue);
+        if (gw->pub) {
+            ef_discovery_attach(cfg, gw->pub);
+            ef_commands_attach(gw->commands, cfg, gw->pub);
+        }
     }
     generation_free(&gw->gen);
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
@@ -212,6 +242,13 @@ static void reload(struct gateway *gw)
     if (generation_start(&gw->gen, cfg, gw->queue, true) != 0)
         ef_err("reload: some sources could not be started");
     carry_give(&carry, &gw->gen);
+    if (gw->gen.core)
+        ef_core_retire_availability(gw->gen.core, avail, navail);
+    ef_core_topics_free(avail, navail);
+    if (gw->pub)
+        ef_discovery_update(&gw->ha, cfg, gw->pub);
+    ef_commands_set(gw->commands, cfg, gw->gen.sources, gw->gen.nsources, gw->pub);
+    ef_web_feed_apply(&gw->web, &cfg->http);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -222,7 +259,7 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
 {
     uint64_t wd_us = ef_service_watchdog_interval_us();
     int64_t next_stats = ef_mono_ms() + (int64_t)gw->gen.cfg->gateway.stats_interval_s * 1000;
-    int64_t next_wd = 0;
+    int64_t next_wd = 0, next_web = 0;
     for (;;) {
         struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
         int sig = sigtimedwait(sigs, NULL, &tick);
@@ -241,6 +278,12 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
         if (stats_s > 0 && now >= next_stats) {
             publish_stats(gw);
             next_stats = now + (int64_t)stats_s * 1000;
+        }
+        if (gw->web && now >= next_web) {
+            struct ef_stats_input in;
+            gather_stats(gw, &in);
+            ef_web_feed(gw->web, gw->gen.cfg, gw->gen.core, &in);
+            next_web = now + 1000;
         }
         if (wd_us && now >= next_wd && threads_alive(gw, now)) {
             ef_service_watchdog_ping();
@@ -270,7 +313,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     snprintf(gw.stats_topic, sizeof gw.stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
     int err, lock = -1;
-    if (!gw.stats_buf) {
+    gw.commands = ef_commands_new();
+    if (!gw.stats_buf || !gw.commands) {
         ef_err("out of memory");
         ef_config_free(cfg);
     } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) < 0) {
@@ -280,17 +324,28 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         ef_config_free(cfg);
     } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 || ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, false) != 0 ||
+               ef_discovery_attach(cfg, gw.pub) != 0 ||
+               ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 ||
+               ef_commands_attach(gw.commands, cfg, gw.pub) != 0 ||
+               (ef_commands_set(gw.commands, cfg, gw.gen.sources, gw.gen.nsources, gw.pub),
+                ef_pub_start(gw.pub) != 0)) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
                 EF_VERSION, cfg->ndevices, cfg->nbuses, cfg->nserials);
+        ef_web_feed_apply(&gw.web, &cfg->http);
         ef_service_ready();
         rc = run_loop(&gw, &sigs);
     }
 
     ef_service_stopping();
+    if (gw.commands)
+        ef_commands_set(gw.commands, NULL, NULL, 0, gw.pub);
+    ef_web_stop(gw.web);
     generation_stop(&gw.gen);
+    if (gw.commands)
+        ef_commands_set(gw.commands, NULL, NULL, 0, NULL);
     if (gw.pub) {
         ef_pub_stop(gw.pub, 2000);
         ef_pub_free(gw.pub);
@@ -301,6 +356,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_commands_free(gw.commands);
+    ef_ha_set_free(&gw.ha);
     ef_statedir_unlock(lock);
     return rc;
 }

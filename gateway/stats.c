@@ -77,6 +77,15 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "too_large", in->pub.too_large, false);
     field(b, "alarm_too_large", in->pub.alarm_too_large, false);
     field(b, "stats_too_large", in->pub.stats_too_large, false);
+    field(b, "inbound_inbox_full", in->pub.inbound_dropped, false);
+    field(b, "replies_backlog_full", in->pub.replies_dropped, false);
+    ef_buf_puts(b, "},\"commands\":{");
+    field(b, "received", in->commands.received, true);
+    field(b, "executed", in->commands.executed, false);
+    field(b, "failed", in->commands.failed, false);
+    field(b, "refused", in->commands.refused, false);
+    field(b, "repeated", in->commands.repeated, false);
+    field(b, "results_sent", in->pub.replies_sent, false);
     ef_buf_puts(b, "},\"devices\":{");
     for (size_t i = 0; i < in->ndevices; i++) {
         if (i)
@@ -108,6 +117,9 @@ void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s)
     acc->alarm_too_large += s->alarm_too_large;
     acc->stats_too_large += s->stats_too_large;
     acc->switches += s->switches;
+    acc->inbound_dropped += s->inbound_dropped;
+    acc->replies_sent += s->replies_sent;
+    acc->replies_dropped += s->replies_dropped;
 }
 
 static void add(atomic_uint_fast64_t *dst, atomic_uint_fast64_t *src)

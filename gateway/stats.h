@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "drivers/source.h"
+#include "gateway/commands.h"
 #include "gateway/core/core.h"
 #include "gateway/north/json.h"
 #include "gateway/mqtt/publisher.h"
@@ -17,6 +18,7 @@ struct ef_stats_input {
     struct ef_core_stats core;
     struct ef_queue_stats queue;
     struct ef_pub_stats pub;
+    struct ef_cmd_stats commands;
     const struct ef_core *names;       /* device names by index */
     struct ef_dev_counters *devices;   /* by index */
     size_t ndevices;

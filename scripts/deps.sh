@@ -6,7 +6,9 @@
 set -eu
 PKGS="build-essential cmake pkg-config python3
       libmodbus-dev libserialport-dev libpaho-mqtt-dev libssl-dev libinih-dev
-      mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd"
+      mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd
+      python3-jinja2 libmicrohttpd-dev libmicrohttpd12 prometheus chromium chromium-driver
+      python3-selenium"
 [ "${1:-}" = "--cluster" ] && PKGS="$PKGS rabbitmq-server"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

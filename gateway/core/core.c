@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
 #include "gateway/north/json.h"
@@ -40,12 +41,16 @@ struct slot *ef_core_slot_stable(struct core_dev *d, size_t hint, const char *na
 }
 
 /* Report by exception: a reading goes out when it has no deadband, was
- * never sent, moved by at least its deadband since it was last sent, or its
- * heartbeat is due. */
+ * never sent, moved by at least its deadband since it was last sent, its
+ * heartbeat is due, or it is forced (a write's read-back). */
 static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t ts, int heartbeat_s)
 {
     double db = r->point ? r->point->deadband : 0;
-    if (db <= 0 || s == NULL || s->last_sent_ms == 0)
+    /* Text has no distance to measure (the configuration refuses deadbands
+     * on strings): it goes out whenever it is read. A forced reading (the
+     * read-back after a write) goes out whatever its deadband. */
+    if (r->forced || db <= 0 || r->value.kind == EF_VAL_STRING || s == NULL ||
+        s->last_sent_ms == 0)
         return true;
     if (heartbeat_s > 0 && ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
         return true; /* heartbeat_s = 0: never forced */
@@ -65,7 +70,10 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
          * the configuration; a serial parser's names live in a buffer. */
         bool stable = r->point && r->name == r->point->name;
         struct slot *s = ef_core_slot_stable(d, i, r->name, stable);
-        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low))
+        if (s)
+            ef_core_keep_last(s, r, smp->ts_ms);
+        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low) &&
+            r->value.kind != EF_VAL_STRING)
             *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
         d->include[i] = must_send(r, s, smp->ts_ms, d->heartbeat_s);
         if (d->include[i]) {
@@ -126,6 +134,8 @@ static int dev_init(struct ef_core *c, struct core_dev *d, const char *name, int
              c->cfg->mqtt.topic_prefix, c->cfg->gateway.id, name);
     snprintf(d->topic_alarm, sizeof d->topic_alarm, "%s/%s/alarm/%s", c->cfg->mqtt.topic_prefix,
              c->cfg->gateway.id, name);
+    snprintf(d->topic_avail, sizeof d->topic_avail, "%s/%s/availability/%s",
+             c->cfg->mqtt.topic_prefix, c->cfg->gateway.id, name);
     d->heartbeat_s = heartbeat_s;
     d->offline_after = offline_after;
     d->payload = malloc(CORE_PAYLOAD_MAX);
@@ -173,6 +183,8 @@ void ef_core_free(struct ef_core *c)
         return;
     for (size_t i = 0; i < c->ndevs; i++) {
         pthread_mutex_destroy(&c->devs[i].lock);
+        for (size_t k = 0; k < c->devs[i].nslots; k++)
+            free(c->devs[i].slots[k].text);
         free(c->devs[i].slots);
         free(c->devs[i].payload);
         free(c->devs[i].include);
@@ -199,4 +211,44 @@ void ef_core_get_stats(struct ef_core *c, struct ef_core_stats *out)
     out->suppressed = atomic_load_explicit(&c->suppressed, memory_order_relaxed);
     out->alarms = atomic_load_explicit(&c->alarms, memory_order_relaxed);
     out->queue_errors = atomic_load_explicit(&c->queue_errors, memory_order_relaxed);
+}
+
+char **ef_core_availability_topics(const struct ef_core *c, size_t *n)
+{
+    char **t = calloc(c->ndevs ? c->ndevs : 1, sizeof *t);
+    *n = 0;
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < c->ndevs; i++) {
+        t[i] = strdup(c->devs[i].topic_avail);
+        if (!t[i]) {
+            ef_core_topics_free(t, i);
+            return NULL;
+        }
+    }
+    *n = c->ndevs;
+    return t;
+}
+
+void ef_core_topics_free(char **topics, size_t n)
+{
+    for (size_t i = 0; topics && i < n; i++)
+        free(topics[i]);
+    free(topics);
+}
+
+void ef_core_retire_availability(struct ef_core *c, char *const *prev, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        bool kept = false;
+        for (size_t i = 0; i < c->ndevs && !kept; i++)
+            kept = strcmp(c->devs[i].topic_avail, prev[k]) == 0;
+        if (kept)
+            continue;
+        int rc = ef_queue_push(c->q, EF_CLASS_ALARM, prev[k], "", 0, 1, true, ef_wall_ms());
+        if (rc != 0)
+            ef_err("removal of %s could not be made durable (%s)", prev[k], strerror(-rc));
+        else
+            ef_info("reload: availability of %s removed", prev[k]);
+    }
 }

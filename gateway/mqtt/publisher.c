@@ -70,6 +70,7 @@ static void *pub_thread(void *arg)
             pthread_mutex_unlock(&p->lock);
             if (rc == MQTTASYNC_SUCCESS) {
                 ef_pub_after_birth(p);
+                ef_session_connected(p->session);
                 ef_queue_set_connected(p->q, true);
             } else
                 ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
@@ -85,6 +86,7 @@ static void *pub_thread(void *arg)
         }
         ef_pub_deliver_inbound(p);
         ef_pub_send_replies(p);
+        ef_pub_session_step(p);
         ef_pub_pump(p);
         if (now >= next_stall_check)
             next_stall_check = now + 250;
@@ -100,6 +102,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
         return NULL;
     p->mqtt = cfg->mqtt;
     p->q = q;
+    p->session = ef_session_new();
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->client_lock, NULL);
     pthread_condattr_t ca;
@@ -109,7 +112,7 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     pthread_condattr_destroy(&ca);
     snprintf(p->status_topic, sizeof p->status_topic, "%s/%s/status", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
+    if (!p->session || ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
         ef_pub_free(p);
         return NULL;
     }
@@ -190,6 +193,7 @@ void ef_pub_free(struct ef_publisher *p)
         p->paho->destroy(&p->client);
     ef_pub_inbound_free(p);
     ef_mqtt_opts_free(&p->opts);
+    ef_session_free(p->session);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->client_lock);

@@ -109,6 +109,22 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
 
 void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out);
 
+/* A retained message of the session set. */
+struct ef_pub_msg {
+    const char *topic;
+    const char *payload; /* LEN bytes; an empty one deletes the retained message */
+    size_t len;
+};
+
+/* The session set (gateway/mqtt/pub_session.h): retained messages sent at
+ * QoS 1 after every connect's birth, outside the queue. Replaces the
+ * previous set, copied; due at once when connected. Any thread. Returns 0
+ * or -1 (out of memory; the previous set stays). */
+int ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_msg *msgs, size_t n);
+
+/* Any thread (a subscription's handler too): send the session set again. */
+void ef_pub_resend_session(struct ef_publisher *p);
+
 /* Monotonic ms of the publisher thread's last loop turn (watchdog). */
 int64_t ef_pub_alive_ms(struct ef_publisher *p);
 

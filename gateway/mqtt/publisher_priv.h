@@ -14,6 +14,7 @@
 
 #include "gateway/mqtt/mqtt_opts.h"
 #include "gateway/mqtt/paho_dl.h"
+#include "gateway/mqtt/pub_session.h"
 #include "gateway/mqtt/publisher.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
@@ -151,6 +152,7 @@ struct ef_publisher {
 
     char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     atomic_int_fast64_t alive_ms;
+    struct ef_session *session; /* retained state re-sent per connection; own lock */
 };
 
 /* ---- publisher_window.c ---- */

@@ -312,6 +312,50 @@ static char *slurp(const char *path)
 }
 
 /* The reference and the full example must mention every key of the tables. */
+static int device_quirks_resolve_strings_intervals_and_limits(void)
+{
+    struct ef_config *c = load_ok(
+        BASE "[bus:b]\ntype = tcp\nhost = h\nmax_regs = 100\nmax_gap = 4\n"
+             "[template:T]\nmax_regs = 20\n[point:T.sn]\nregister = holding:10\ntype = string\n"
+             "length = 5\ninterval_ms = 6000\n[point:T.fw]\nregister = holding:20\ntype = string\n"
+             "length = 1\norder = BA\n"
+             "[device:plain]\nbus = b\nunit = 1\ninterval_ms = 2000\ntemplate = T\n"
+             "[device:own]\nbus = b\nunit = 2\ntemplate = T\nmax_regs = 10\nmax_gap = 0\n"
+             "interval_ms = 3000\n"
+             "[device:bare]\nbus = b\nunit = 3\n[point:bare.v]\nregister = input:0\n");
+    if (!c)
+        return 1;
+    const struct ef_device *plain = find_device(c, "plain"), *own = find_device(c, "own"),
+                           *bare = find_device(c, "bare");
+    CHECK(plain && plain->max_regs == 20 && plain->max_gap == 4);
+    CHECK(own && own->max_regs == 10 && own->max_gap == 0);
+    CHECK(bare && bare->max_regs == 100 && bare->max_gap == 4);
+    if (plain && own) {
+        const struct ef_point *sn = &plain->points[0], *fw = &plain->points[1];
+        CHECK(sn->type == EF_T_STRING && sn->length == 5 && sn->order == EF_ORDER_AB);
+        CHECK(ef_point_width(sn) == 5 && sn->interval_ms == 6000);
+        CHECK(fw->type == EF_T_STRING && fw->order == EF_ORDER_BA && fw->interval_ms == 0);
+        CHECK(ef_point_every(plain, sn) == 3 && ef_point_every(own, sn) == 2);
+        CHECK(ef_point_every(plain, fw) == 1);
+        uint64_t ph[EF_PHASES_MAX];
+        CHECK(ef_device_phases(plain, ph, EF_PHASES_MAX) == 2 && ph[0] == 1 && ph[1] == 3);
+    }
+    ef_config_free(c);
+    /* The lcms of 2, 3 and 4 polls: 1 (nothing slow due), 2, 3, 4, 6, 12. */
+    struct ef_device d = {.interval_ms = 100};
+    struct ef_point pts[4] = {{.interval_ms = 200}, {.interval_ms = 300}, {.interval_ms = 400},
+                              {.interval_ms = 0}};
+    d.points = pts;
+    d.npoints = 4;
+    uint64_t ph[8];
+    static const uint64_t want[] = {1, 2, 3, 4, 6, 12};
+    CHECK(ef_device_phases(&d, ph, 8) == 6);
+    for (size_t i = 0; i < 6; i++)
+        CHECK(ph[i] == want[i]);
+    CHECK(ef_device_phases(&d, ph, 5) == 6); /* over the cap: cap + 1 */
+    return 0;
+}
+
 static int docs_and_example_cover_every_key(void)
 {
     char *doc = slurp(EF_SOURCE_DIR "/docs/configuration.md");
@@ -359,6 +403,8 @@ int main(int argc, char **argv)
         {"a_repeated_unit_or_path_is_one_error_naming_the_first", test_duplicates_once},
         {"shipped_example_files_are_valid", shipped_example_files_are_valid},
         {"docs_and_example_cover_every_key", docs_and_example_cover_every_key},
+        {"device_quirks_resolve_strings_intervals_and_limits",
+         device_quirks_resolve_strings_intervals_and_limits},
     };
     int ran = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
