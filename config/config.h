@@ -19,6 +19,7 @@
 
 #define EF_NAME_MAX 64   /* names match [A-Za-z0-9_-]{1,64} */
 #define EF_STR_MAX 256   /* paths, hosts, uris, topics prefixes */
+#define EF_MQTT_URIS_MAX 8 /* brokers in [mqtt] uri */
 #define EF_QUERY_MAX 128 /* decoded bytes of a serial query */
 
 enum ef_bus_type { EF_BUS_RTU, EF_BUS_TCP, EF_BUS_RTU_OVER_TCP };

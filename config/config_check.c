@@ -33,7 +33,7 @@ static void check_gateway_mqtt(struct ef_build *b)
     struct ef_item *m = &b->items[EF_SEC_MQTT][0];
     char err[8];
     bool tls = false;
-    ef_cv_uri(cfg->mqtt.uri, &tls, err, sizeof err);
+    ef_cv_uri_list(cfg->mqtt.uri, NULL, &tls, err, sizeof err);
     static const char *const tls_keys[] = {"ca_file", "cert_file", "key_file"};
     for (size_t i = 0; !tls && i < 3; i++)
         if (ef_item_has(m, tls_keys[i]))

@@ -138,7 +138,7 @@ static int parse_uri(const struct ef_key *k, const char *text, void *field, char
                      size_t errlen)
 {
     bool tls;
-    if (ef_cv_uri(text, &tls, err, errlen) != 0)
+    if (ef_cv_uri_list(text, NULL, &tls, err, errlen) != 0)
         return -1;
     return parse_string(k, text, field, err, errlen);
 }
@@ -260,7 +260,8 @@ static const struct ef_key gateway_keys[] = {
 
 static const struct ef_key mqtt_keys[] = {
     KEY(struct ef_mqtt, uri, "uri", t_uri, NULL, EF_KEY_REQUIRED, 0, 0,
-        "broker: tcp|mqtt|ssl|mqtts://HOST:PORT or ws|wss://HOST:PORT/PATH"),
+        "brokers, tried in order: tcp|mqtt|ssl|mqtts://HOST:PORT or ws|wss://HOST:PORT/PATH, "
+        "separated by blanks"),
     KEY(struct ef_mqtt, client_id, "client_id", t_string, NULL, 0, 0, 0,
         "MQTT client identifier; default edgeferry-<gateway id>"),
     KEY(struct ef_mqtt, username, "username", t_string, NULL, 0, 0, 0, "user name, none by default"),

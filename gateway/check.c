@@ -1,5 +1,7 @@
 #include "gateway/check.h"
 
+#include "config/config_value.h"
+
 #include <stdlib.h>
 
 #include "drivers/modbus/plan.h"
@@ -155,6 +157,22 @@ static void print_serial(const struct ef_config *cfg, const struct ef_serial *s,
         print_point(&s->points[i], out);
 }
 
+/* One line per broker when there are several: the order is the order of trial. */
+static void print_brokers(const struct ef_mqtt *m, FILE *out)
+{
+    size_t n = 0;
+    bool tls;
+    char err[8];
+    if (ef_cv_uri_list(m->uri, &n, &tls, err, sizeof err) != 0 || n < 2)
+        return;
+    fprintf(out, "  %zu brokers, tried in order at each connection attempt%s:\n", n,
+            tls ? " (paho's TLS build serves them all)" : "");
+    const char *s = m->uri, *u;
+    size_t len;
+    for (size_t i = 0; (len = ef_cv_uri_next(&s, &u)) > 0; i++)
+        fprintf(out, "    %zu. %.*s\n", i + 1, (int)len, u);
+}
+
 int ef_check_print(const struct ef_config *cfg, FILE *out)
 {
     const struct ef_mqtt *m = &cfg->mqtt;
@@ -165,6 +183,7 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
                  "retain_alarms %s\n",
             m->uri, m->client_id, m->version == 5 ? "5" : "3.1.1", m->keepalive_s,
             m->telemetry_qos, m->alarm_qos, yes_no(m->retain_alarms));
+    print_brokers(m, out);
     if (m->max_packet_size)
         fprintf(out, "  max_packet_size %d bytes: larger messages are set aside\n",
                 m->max_packet_size);

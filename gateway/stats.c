@@ -67,6 +67,16 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "reconnects", in->pub.connects ? in->pub.connects - 1 : 0, false);
     field(b, "connect_failures", in->pub.connect_failures, false);
     field(b, "connection_lost", in->pub.connection_lost, false);
+    field(b, "switches", in->pub.switches, false);
+    /* The uri as configured: the config refuses blanks and control
+     * characters in it, so only quote and backslash need escaping. */
+    ef_buf_puts(b, ",\"broker\":\"");
+    for (const char *c = in->pub.broker; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            ef_buf_put(b, "\\", 1);
+        ef_buf_put(b, c, 1);
+    }
+    ef_buf_put(b, "\"", 1);
     ef_buf_puts(b, ",\"queue\":{");
     field(b, "memory_msgs", q->mem_msgs, true);
     field(b, "memory_bytes", q->mem_bytes, false);
@@ -127,6 +137,7 @@ void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s)
     acc->too_large += s->too_large;
     acc->alarm_too_large += s->alarm_too_large;
     acc->stats_too_large += s->stats_too_large;
+    acc->switches += s->switches;
     acc->inbound_dropped += s->inbound_dropped;
     acc->replies_sent += s->replies_sent;
     acc->replies_dropped += s->replies_dropped;

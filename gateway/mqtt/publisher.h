@@ -1,6 +1,7 @@
 /* The publisher: drains the queue into one MQTT connection (paho MQTTAsync).
  *
- * Its thread connects to [mqtt] uri with the retained "offline" will on
+ * Its thread connects to a broker of [mqtt] uri (tried in order at each
+ * attempt) with the retained "offline" will on
  * P/G/status, publishes the retained "online" birth after every connect,
  * then takes messages from the queue while connected with at most
  * EF_PUB_WINDOW in flight. paho's success callback acknowledges a queue
@@ -64,10 +65,12 @@ struct ef_pub_stats {
     uint64_t too_large;         /* telemetry larger than the broker takes, dropped */
     uint64_t alarm_too_large;   /* alarms larger than the broker takes, set aside */
     uint64_t stats_too_large;   /* stats messages larger than the broker takes */
+    uint64_t switches;          /* connections made to another broker than the last one */
     uint64_t inbound_dropped;   /* arrived messages dropped: the inbox was full */
     uint64_t replies_sent;      /* replies (command results) acknowledged */
     uint64_t replies_dropped;   /* replies dropped: too many waiting */
     bool connected;
+    char broker[EF_STR_MAX];    /* the uri in use, as configured; "" when not connected */
 };
 
 /* A message that arrived on a subscription. Pointers are valid during the

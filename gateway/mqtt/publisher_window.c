@@ -118,7 +118,6 @@ void ef_pub_reclaim(struct ef_publisher *p)
             back[n++] = p->tickets[i].m;
             p->tickets[i].live = false;
             p->tickets[i].m = NULL;
-            ef_pub_orphan_locked(p, &p->tickets[i]);
         }
     }
     p->inflight = 0;
@@ -148,7 +147,6 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m, const struct ef_p
     t->qos = m->qos;
     t->live = true;
     t->written = false;
-    t->maybe = false;
     p->inflight++;
     pthread_mutex_unlock(&p->lock);
 
@@ -259,5 +257,8 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
     msg.payloadlen = (int)len;
     msg.qos = 0;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    /* Another thread's send: the publisher thread may be replacing the client. */
+    pthread_mutex_lock(&p->client_lock);
     p->paho->sendMessage(p->client, topic, &msg, &ro);
+    pthread_mutex_unlock(&p->client_lock);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/config_keys.h"
+#include "config/config_value.h"
 #include "test_config.h"
 
 int ef_test_failures;
@@ -127,6 +128,29 @@ static int defaults_apply_when_keys_are_left_out(void)
     CHECK(s->baud == 9600 && s->interval_ms == 1000 && s->timeout_ms == 1000);
     CHECK(s->offline_after == 3 && s->heartbeat_s == 300 && !s->has_query && s->npoints == 0);
     ef_config_free(c);
+    return 0;
+}
+
+static int several_brokers_load_and_a_tls_one_allows_the_tls_keys(void)
+{
+    struct ef_config *c = load_ok("[gateway]\nid = g\n[mqtt]\n"
+                                  "uri = tcp://a:1883 mqtts://b:8883 ws://c:80/mqtt\n"
+                                  "ca_file = /ca\n"
+                                  "[serial:s]\npath = /dev/s\nformat = nmea\n");
+    if (!c)
+        return 1;
+    CHECK(strcmp(c->mqtt.uri, "tcp://a:1883 mqtts://b:8883 ws://c:80/mqtt") == 0);
+    CHECK(strcmp(c->mqtt.ca_file, "/ca") == 0);
+    ef_config_free(c);
+    size_t n = 0;
+    bool tls = true;
+    char err[128];
+    CHECK(ef_cv_uri_list("  tcp://a:1  tcp://b:2 ", &n, &tls, err, sizeof err) == 0);
+    CHECK(n == 2 && !tls);
+    const char *s = " tcp://a:1  ws://b:2/x", *u;
+    CHECK(ef_cv_uri_next(&s, &u) == 9 && strncmp(u, "tcp://a:1", 9) == 0);
+    CHECK(ef_cv_uri_next(&s, &u) == 10 && strncmp(u, "ws://b:2/x", 10) == 0);
+    CHECK(ef_cv_uri_next(&s, &u) == 0);
     return 0;
 }
 
@@ -367,6 +391,8 @@ int main(int argc, char **argv)
         {"full_example_loads_with_its_values", full_example_loads_with_its_values},
         {"defaults_apply_when_keys_are_left_out", defaults_apply_when_keys_are_left_out},
         {"state_dir_default_follows_STATE_DIRECTORY", state_dir_default_follows_STATE_DIRECTORY},
+        {"several_brokers_load_and_a_tls_one_allows_the_tls_keys",
+         several_brokers_load_and_a_tls_one_allows_the_tls_keys},
         {"templates_resolve_into_device_points", templates_resolve_into_device_points},
         {"check_unit_defaults_to_true_and_follows_the_template",
          check_unit_defaults_to_true_and_follows_the_template},

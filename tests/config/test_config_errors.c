@@ -79,6 +79,13 @@ static const struct {
     {"[gateway]\nid = g\n[mqtt]\nuri = tcp://:1883\n", 4, "host is missing"},
     {"[gateway]\nid = g\n[mqtt]\nuri = tcp://h:1/x\n", 4, "only ws"},
     {"[gateway]\nid = g\n[mqtt]\nuri = tcp://h:1\nversion = 4\n", 5, "not one of: 3.1.1 5"},
+    /* several brokers: each checked, none twice, at most EF_MQTT_URIS_MAX */
+    {"[gateway]\nid = g\n[mqtt]\nuri = tcp://h:1 http://i:1\n", 4, "URI 2 (http://i:1): the scheme"},
+    {"[gateway]\nid = g\n[mqtt]\nuri = tcp://h:1 tcp://i\n", 4, "URI 2 (tcp://i): the port is missing"},
+    {"[gateway]\nid = g\n[mqtt]\nuri = tcp://h:1  tcp://h:1\n", 4, "URI 2 (tcp://h:1) is listed twice"},
+    {"[gateway]\nid = g\n[mqtt]\nuri = tcp://a:1 tcp://b:1 tcp://c:1 tcp://d:1 tcp://e:1 tcp://f:1 "
+     "tcp://g:1 tcp://h:1 tcp://i:1\n", 4, "more than 8 URIs"},
+    {"[gateway]\nid = g\n[mqtt]\nuri = tcp://h:1 tcp://i:1\nca_file = /ca\n", 5, "needs a TLS uri"},
     {BASE "telemetry_qos = 3\n", 5, "0..2"},
     {BASE "alarm_qos = -1\n", 5, "0..2"},
     {BASE "topic_prefix = /a\n", 5, "start or end"},

@@ -168,7 +168,11 @@ def an_alarm_raised_on_a_full_disk_survives_a_power_cut(tmp, cleanup):
     errs = errors(log1)
     assert len(errs) <= n_err + 3 and len(errs) <= 8, "\n".join(errs)
     assert "kept in memory" not in log1, log1
-    assert "making room for an alarm" in log1, log1
+    # Whether the alarm needed telemetry evicted depends on whether its
+    # segment still had room in a page the file system had already given it
+    # (the devices' availability messages, in the same class, came first);
+    # tests/queue/test_queue_full.c proves the eviction itself. What must
+    # hold here is that it became durable: it arrives after the power cut.
     # Back with the broker: the alarm was on disk.
     proxy.set_mode("pass")
     gw.start()
