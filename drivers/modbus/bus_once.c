@@ -10,20 +10,6 @@
 #include "drivers/modbus/bus_priv.h"
 #include "drivers/modbus/decode.h"
 
-static int issue(struct ef_mb_bus *b, const struct ef_plan_read *r)
-{
-    switch (r->kind) {
-    case EF_REG_COIL:
-        return modbus_read_bits(b->ctx, r->start, r->count, b->bits);
-    case EF_REG_DISCRETE:
-        return modbus_read_input_bits(b->ctx, r->start, r->count, b->bits);
-    case EF_REG_INPUT:
-        return modbus_read_input_registers(b->ctx, r->start, r->count, b->regs);
-    default:
-        return modbus_read_registers(b->ctx, r->start, r->count, b->regs);
-    }
-}
-
 static void pause_between(const struct ef_mb_bus *b)
 {
     int64_t us = (int64_t)b->bus->delay_ms * 1000;
@@ -45,7 +31,9 @@ static int read_retried(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct e
         }
         pause_between(b);
         modbus_set_slave(b->ctx, d->cfg->unit);
-        if (issue(b, r) == r->count)
+        /* The poll's own read: on TCP it checks the reply's unit id and
+         * MBAP header (bus_tcp.c) like every poll does. */
+        if (ef_mb_issue(b, d, r) == r->count)
             return 0;
         err = errno;
         if (err == EMBXILADD)

@@ -87,7 +87,7 @@ bool ef_mb_hung_up_error(const struct ef_mb_bus *b, int err)
            (err == ECONNRESET || err == EPIPE || err == ENOTCONN || err == ECONNABORTED);
 }
 
-static int issue(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r)
+int ef_mb_issue(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r)
 {
     if (b->bus->type == EF_BUS_TCP)
         return ef_mb_tcp_read(b, d, r);
@@ -112,7 +112,7 @@ bool ef_mb_settle(struct ef_mb_bus *b)
 }
 
 /* Sends R and waits for its reply; on a connection the peer closed, once
- * more on a new one. Returns issue()'s result (errno in *ERR), or -2 when
+ * more on a new one. Returns ef_mb_issue()'s result (errno in *ERR), or -2 when
  * the line cannot be reopened. */
 static int transact(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r,
                     struct ef_dev_counters *c, int *err)
@@ -128,7 +128,7 @@ static int transact(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_pl
         ef_debug("bus %s: unit %d read %s %u..%u", b->bus->name, d->cfg->unit,
                  kind_word(r->kind), (unsigned)r->start, (unsigned)r->start + r->count - 1);
         count(&c->requests, 1);
-        int rc = issue(b, d, r);
+        int rc = ef_mb_issue(b, d, r);
         *err = errno;
         b->last_io_us = ef_mono_us();
         ef_mb_alive(b);

@@ -124,6 +124,10 @@ static inline void ef_mb_conn_ok(struct ef_mb_bus *b)
  * Returns r->count, or -1 with errno as libmodbus sets it; a rejected reply
  * is EMBBADSLAVE (another unit) or EMBBADDATA. */
 int ef_mb_tcp_read(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r);
+/* One read request of D's plan, the way every poll sends it (bus_poll.c):
+ * the registers or bits land in B's buffers. Returns libmodbus's count, or
+ * -1 with errno set. */
+int ef_mb_issue(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_plan_read *r);
 
 /* One poll of D: its reads, decoding, sink calls, counters. */
 void ef_mb_poll_device(struct ef_mb_bus *b, struct ef_mb_dev *d);

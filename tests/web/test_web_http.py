@@ -265,8 +265,11 @@ def stalled_event_stream_costs_bounded_memory_and_is_dropped(tmp, cleanup):
     assert got >= 5, f"the reading client got {got} snapshots in 12 s"
     reader.close()
     # Snapshots kept coming (12+ of ~{size} bytes) but the gateway kept one at most.
+    # (Not under ASan: its allocator keeps freed memory in quarantine, so
+    # RSS grows with every allocation, bounded or not.)
     grown = rss_kib(gw.proc.pid) - rss0
-    assert grown < 2048, f"RSS grew by {grown} KiB while a stream was stalled"
+    if os.environ.get("EF_SANITIZED") != "1":
+        assert grown < 2048, f"RSS grew by {grown} KiB while a stream was stalled"
     # No byte moves on the stalled stream: the idle timeout ends it.
     wait_status(port, lambda s: s["http"]["streams"] == 0, "the stalled stream dropped", 120)
     stalled.close()
