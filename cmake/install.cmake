@@ -100,7 +100,9 @@ else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "${EF_DEB_DLOPEN_DEPENDS}")
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mosquitto-clients")
+# libmicrohttpd is loaded only when [http] is configured (gateway/web/mhd_dl.c):
+# recommended, not required, so a gateway without the web view needs no GnuTLS.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mosquitto-clients, libmicrohttpd12")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/systemd/debian/conffiles
     ${CMAKE_SOURCE_DIR}/systemd/debian/postinst

@@ -19,6 +19,7 @@
 
 #define EF_NAME_MAX 64   /* names match [A-Za-z0-9_-]{1,64} */
 #define EF_STR_MAX 256   /* paths, hosts, uris, topics prefixes */
+#define EF_MQTT_URIS_MAX 8 /* brokers in [mqtt] uri */
 #define EF_QUERY_MAX 128 /* decoded bytes of a serial query */
 
 enum ef_bus_type { EF_BUS_RTU, EF_BUS_TCP, EF_BUS_RTU_OVER_TCP };
@@ -35,11 +36,14 @@ enum ef_value_type {
     EF_T_UINT64,
     EF_T_FLOAT32,
     EF_T_FLOAT64,
+    EF_T_STRING, /* `length` registers of text (decode_text.h) */
 };
 
 /* Word/byte order of multi-register values, named by where the bytes of the
  * big-endian value A B C D (E F G H for 64 bits) appear on the wire. */
-enum ef_order { EF_ORDER_ABCD, EF_ORDER_DCBA, EF_ORDER_BADC, EF_ORDER_CDAB };
+enum ef_order { EF_ORDER_ABCD, EF_ORDER_DCBA, EF_ORDER_BADC, EF_ORDER_CDAB,
+                /* strings only: each register's high byte first (AB) or low byte first */
+                EF_ORDER_AB, EF_ORDER_BA };
 
 enum ef_serial_format { EF_FMT_NMEA, EF_FMT_KV, EF_FMT_CSV };
 
@@ -64,7 +68,9 @@ struct ef_point {
     enum ef_reg_kind kind;   /* from register = KIND:N */
     uint16_t address;        /* 0-based protocol address */
     enum ef_value_type type; /* default uint16, bool for coil/discrete/bit */
-    enum ef_order order;     /* default ABCD */
+    enum ef_order order;     /* default ABCD; AB for a string */
+    int length;              /* string: registers of text, 1..125; else 0 */
+    int interval_ms;         /* own poll period, a multiple of the device's; 0: the device's */
     int bit;                 /* 0..15, or -1 when not a bit point */
     double scale;            /* default 1 */
     double offset;           /* default 0 */
@@ -74,6 +80,10 @@ struct ef_point {
     bool has_alarm_high, has_alarm_low;
     double alarm_high, alarm_low;
     double alarm_hysteresis; /* >= 0 */
+    /* Home Assistant discovery: "" derives the class from unit, "none"
+     * publishes none. */
+    char ha_device_class[33];
+    char ha_state_class[33];
     /* Commands from MQTT: only holding registers (a bit of one too) and
      * coils can be writable; the limits are in published units. */
     bool writable;
@@ -81,9 +91,14 @@ struct ef_point {
     double write_min, write_max; /* write_min <= write_max when both are set */
 };
 
-/* Registers a point occupies (1 for bool, bits, 16-bit), or bits for coil and
- * discrete points (always 1): the unit the poll plan counts in. */
+/* Registers a point occupies (1 for bool, bits, 16-bit; `length` for a
+ * string), or bits for coil and discrete points (always 1): the unit the
+ * poll plan counts in. */
 unsigned ef_point_width(const struct ef_point *p);
+
+/* Most distinct poll plans one device's point intervals may need (see
+ * ef_device_phases); more is a configuration error. */
+#define EF_PHASES_MAX 64
 
 struct ef_bus {
     char name[EF_NAME_MAX + 1];
@@ -113,6 +128,8 @@ struct ef_device {
     int offline_after;   /* default 3 */
     int heartbeat_s;     /* default 300 */
     bool check_unit;     /* tcp: a reply must carry the request's unit id; default true */
+    int max_regs;        /* coalescing limits: the device's, else its template's, */
+    int max_gap;         /* else its bus's */
     char template_name[EF_NAME_MAX + 1]; /* "" when none */
     enum ef_write_single write_single;   /* device value, else its template's, else fc6 */
     /* Template points first (in file order), then the device's own; a device
@@ -171,6 +188,35 @@ struct ef_queue_cfg {
     enum ef_replay replay;
 };
 
+struct ef_homeassistant {
+    bool enabled;                      /* default false */
+    char discovery_prefix[EF_STR_MAX]; /* default "homeassistant" */
+};
+
+/* [sparkplug]: telemetry as a Sparkplug B 3.0 edge node (docs/sparkplug.md). */
+struct ef_sparkplug_cfg {
+    bool enabled;                          /* default false */
+    char group_id[EF_NAME_MAX + 1];        /* required when enabled */
+    char edge_node_id[EF_NAME_MAX + 1];    /* default: the gateway id */
+    char primary_host_id[EF_NAME_MAX + 1]; /* "" when none */
+};
+
+/* [http] listen: where the local web view listens. */
+struct ef_listen {
+    char text[EF_STR_MAX]; /* as written: "127.0.0.1:8080", "[::1]:8080" */
+    char host[64];         /* the numeric address alone, no brackets */
+    int port;              /* 1..65535 */
+    bool ipv6;
+    bool loopback;         /* 127.0.0.0/8 or ::1 */
+};
+
+/* [http]: the local web view and metrics; off when the section is absent. */
+struct ef_http {
+    bool enabled; /* [http] has a listen address */
+    struct ef_listen listen;
+    char password_file[EF_STR_MAX]; /* "" when none: no authentication */
+};
+
 struct ef_gateway_cfg {
     char id[EF_NAME_MAX + 1];
     char state_dir[EF_STR_MAX]; /* default $STATE_DIRECTORY, else /var/lib/edgeferry */
@@ -184,6 +230,9 @@ struct ef_config {
     struct ef_gateway_cfg gateway;
     struct ef_mqtt mqtt;
     struct ef_queue_cfg queue;
+    struct ef_homeassistant homeassistant;
+    struct ef_sparkplug_cfg sparkplug;
+    struct ef_http http;
     struct ef_bus *buses;
     size_t nbuses;
     struct ef_device *devices; /* templates are resolved away */
@@ -225,6 +274,18 @@ const char *ef_reg_kind_name(enum ef_reg_kind k);
 const char *ef_value_type_name(enum ef_value_type t);
 const char *ef_order_name(enum ef_order o);
 const char *ef_serial_format_name(enum ef_serial_format f);
+
+/* Poll period of point P of device D, in device polls (1 when the point has
+ * no interval_ms of its own). */
+unsigned ef_point_every(const struct ef_device *d, const struct ef_point *p);
+
+/* The distinct poll plans of device D: a poll n (0, 1, 2, ...) reads the
+ * points whose every divides n, so the plan of poll n depends only on
+ * m(n) = lcm of the periods that divide n. Writes the distinct m values in
+ * ascending order into OUT (at most CAP of them; poll 0's, the lcm of all
+ * periods, is the last) and returns how many there are, or CAP + 1 when
+ * there are more (or an lcm passes 2^62 polls). */
+size_t ef_device_phases(const struct ef_device *d, uint64_t *out, size_t cap);
 
 /* Looks up a point of a serial sensor by the name a parser reported;
  * NULL when not configured. */

@@ -1,5 +1,6 @@
 /* Final step of loading: the checked build structs become the immutable
  * struct ef_config; also its destructor. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,26 +79,54 @@ static const struct ef_point *point_of(const struct ef_build *b, size_t item)
     return &((const struct ef_point_build *)b->items[EF_SEC_POINT][item].data)->p;
 }
 
+/* A point's own interval must be a whole number of its device's polls;
+ * a template point is checked against every device that uses it. */
+static void check_intervals(struct ef_build *b, const struct ef_device *d, const size_t *items)
+{
+    bool bad = false;
+    for (size_t i = 0; i < d->npoints; i++) {
+        const struct ef_point *p = &d->points[i];
+        if (p->interval_ms == 0 || p->interval_ms % d->interval_ms == 0)
+            continue;
+        const struct ef_item *it = &b->items[EF_SEC_POINT][items[i]];
+        ef_build_key_error(b, it, "interval_ms", "%d is not a multiple of the interval_ms of "
+                           "[device:%s] (%d)", p->interval_ms, d->name, d->interval_ms);
+        bad = true;
+    }
+    uint64_t phases[EF_PHASES_MAX];
+    if (!bad && ef_device_phases(d, phases, EF_PHASES_MAX) > EF_PHASES_MAX)
+        ef_cfgerr_add(b->errs, d->line, "[device:%s]: the interval_ms of its points need more "
+                      "than %d different poll plans; use intervals that are multiples of one "
+                      "another", d->name, EF_PHASES_MAX);
+}
+
 /* A device's points: its template's first, in file order, then its own; an
  * own point named like a template point replaces it in place. */
-static int device_points(const struct ef_build *b, const struct owners *o, struct ef_device *d)
+static int device_points(struct ef_build *b, const struct owners *o, struct ef_device *d)
 {
     size_t nt = 0, nown = 0, kt = EF_INDEX_NONE, kd;
     const size_t *tp = d->template_name[0] ? owner_points(o, d->template_name, &nt, &kt) : NULL;
     const size_t *dp = owner_points(o, d->name, &nown, &kd);
     d->points = calloc(nt + nown ? nt + nown : 1, sizeof *d->points);
-    if (!d->points)
+    size_t *items = malloc((nt + nown ? nt + nown : 1) * sizeof *items); /* point -> item */
+    if (!d->points || !items) {
+        free(items);
         return -1;
-    for (size_t i = 0; i < nt; i++)
+    }
+    for (size_t i = 0; i < nt; i++) {
+        items[d->npoints] = tp[i];
         d->points[d->npoints++] = *point_of(b, tp[i]);
+    }
     for (size_t i = 0; i < nown; i++) {
         const struct ef_point *p = point_of(b, dp[i]);
         size_t at = kt == EF_INDEX_NONE ? EF_INDEX_NONE : ef_index_get(&o->point, p->name, (long)kt);
         if (at == EF_INDEX_NONE)
-            d->points[d->npoints++] = *p;
-        else
-            d->points[at] = *p;
+            at = d->npoints++;
+        d->points[at] = *p;
+        items[at] = dp[i];
     }
+    check_intervals(b, d, items);
+    free(items);
     return 0;
 }
 

@@ -45,6 +45,9 @@ bool ef_item_has(const struct ef_item *it, const char *key);
 /* KEY is present and its value was valid. */
 bool ef_item_ok(const struct ef_item *it, enum ef_section_kind kind, const char *key);
 
+/* [sparkplug] rules (config_check_sparkplug.c). */
+void ef_check_sparkplug(struct ef_build *b);
+
 /* The item of KIND named NAME, or NULL. */
 struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, const char *name);
 
@@ -52,6 +55,9 @@ struct ef_item *ef_build_find(struct ef_build *b, enum ef_section_kind kind, con
  * Errors go to b->errs; b->oom is set when memory ran out. */
 void ef_check_and_assemble(struct ef_build *b);
 
+/* [http]: a listen address that is not loopback needs a password_file
+ * (config_http.c). */
+void ef_check_http(struct ef_build *b);
 /* The rules of writable points and their limits (config_check_write.c);
  * SERIAL: the point belongs to a serial sensor. Runs after the point's
  * register was checked. */

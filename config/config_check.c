@@ -33,7 +33,7 @@ static void check_gateway_mqtt(struct ef_build *b)
     struct ef_item *m = &b->items[EF_SEC_MQTT][0];
     char err[8];
     bool tls = false;
-    ef_cv_uri(cfg->mqtt.uri, &tls, err, sizeof err);
+    ef_cv_uri_list(cfg->mqtt.uri, NULL, &tls, err, sizeof err);
     static const char *const tls_keys[] = {"ca_file", "cert_file", "key_file"};
     for (size_t i = 0; !tls && i < 3; i++)
         if (ef_item_has(m, tls_keys[i]))
@@ -159,8 +159,31 @@ static void check_device(struct ef_build *b, struct ef_item *it, struct ef_index
         d->d.interval_ms = tb && tb->interval_ms ? tb->interval_ms : 1000;
     if (!ef_item_has(it, "check_unit") && tb)
         d->d.check_unit = tb->check_unit;
+    const struct ef_bus *bc = bus ? bus->data : NULL;
+    if (!ef_item_has(it, "max_regs"))
+        d->d.max_regs = t && ef_item_has(t, "max_regs") ? tb->max_regs : bc ? bc->max_regs : 125;
+    if (!ef_item_has(it, "max_gap"))
+        d->d.max_gap = t && ef_item_has(t, "max_gap") ? tb->max_gap : bc ? bc->max_gap : 10;
     check_device_unit_check(b, it);
     check_device_unit(b, it, bus, units);
+}
+
+/* A string is text in whole registers (coils and bits were refused as
+ * "must be bool"): no arithmetic, nothing to compare with a deadband or a
+ * limit. */
+static void check_point_string(struct ef_build *b, struct ef_item *it)
+{
+    static const char *const numeric_only[] = {"scale", "offset", "deadband", "alarm_high",
+                                               "alarm_low", "alarm_hysteresis"};
+    struct ef_point *p = &((struct ef_point_build *)it->data)->p;
+    for (size_t i = 0; i < sizeof numeric_only / sizeof numeric_only[0]; i++)
+        if (ef_item_has(it, numeric_only[i]))
+            ef_build_key_error(b, it, numeric_only[i], "does not apply to a string point");
+    if (!ef_item_has(it, "order"))
+        p->order = EF_ORDER_AB;
+    else if (p->order != EF_ORDER_AB && p->order != EF_ORDER_BA)
+        ef_build_key_error(b, it, "order", "a string's order is AB (high byte first) or BA, "
+                           "not %s", ef_order_name(p->order));
 }
 
 static void check_point_modbus(struct ef_build *b, struct ef_item *it)
@@ -183,6 +206,19 @@ static void check_point_modbus(struct ef_build *b, struct ef_item *it)
         p->type = bits || p->bit >= 0 ? EF_T_BOOL : EF_T_UINT16;
     if (!bits && p->type == EF_T_BOOL && p->bit < 0)
         ef_build_key_error(b, it, "type", "bool needs a coil, a discrete input or a bit");
+    if (p->type == EF_T_STRING) {
+        check_point_string(b, it);
+        if (!ef_item_has(it, "length")) {
+            ef_build_key_error(b, it, NULL, "missing required key 'length' (type string)");
+            return;
+        }
+    } else {
+        if (ef_item_has(it, "length"))
+            ef_build_key_error(b, it, "length", "only string points have a length");
+        if (p->order == EF_ORDER_AB || p->order == EF_ORDER_BA)
+            ef_build_key_error(b, it, "order", "AB and BA are orders of strings; %s takes "
+                               "ABCD, DCBA, BADC or CDAB", ef_value_type_name(p->type));
+    }
     p->has_register = true;
     p->kind = (enum ef_reg_kind)pb->reg.kind;
     p->address = (uint16_t)pb->reg.address;
@@ -203,9 +239,10 @@ static bool name_in_list(const char *name, const char *const *list)
 
 static void check_point_serial(struct ef_build *b, struct ef_item *it, const struct ef_item *owner)
 {
-    static const char *const modbus_only[] = {"register", "type", "order", "bit"};
+    static const char *const modbus_only[] = {"register", "type",   "order",
+                                              "bit",      "length", "interval_ms"};
     static const char *const nmea_names[] = {"lat", "lon", "alt", "sats", "fix", "speed_kn", "course", NULL};
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < sizeof modbus_only / sizeof modbus_only[0]; i++)
         if (ef_item_has(it, modbus_only[i]))
             ef_build_key_error(b, it, modbus_only[i], "only Modbus points have it; "
                                "%s is a serial sensor", it->owner);
@@ -338,6 +375,7 @@ static void index_bus_paths(struct ef_build *b, struct ef_index *paths)
 void ef_check_and_assemble(struct ef_build *b)
 {
     check_gateway_mqtt(b);
+    ef_check_sparkplug(b);
     ITEMS(b, EF_SEC_BUS)
         if (ef_item_ok(it, EF_SEC_BUS, "type"))
             check_bus(b, it);

@@ -32,6 +32,10 @@ void ef_check_point_write(struct ef_build *b, struct ef_item *it, bool serial)
                            ef_reg_kind_name(p->kind), (unsigned)p->address);
         return;
     }
+    if (p->type == EF_T_STRING) {
+        ef_build_key_error(b, it, "writable", "strings are read-only");
+        return;
+    }
     if (p->type == EF_T_BOOL) {
         if (p->has_write_min)
             ef_build_key_error(b, it, "write_min", "does not apply to a bool point");

@@ -138,7 +138,7 @@ static int parse_uri(const struct ef_key *k, const char *text, void *field, char
                      size_t errlen)
 {
     bool tls;
-    if (ef_cv_uri(text, &tls, err, errlen) != 0)
+    if (ef_cv_uri_list(text, NULL, &tls, err, errlen) != 0)
         return -1;
     return parse_string(k, text, field, err, errlen);
 }
@@ -174,7 +174,28 @@ static int parse_query(const struct ef_key *k, const char *text, void *field, ch
     return parse_string(k, text, field, err, errlen); /* decoded after loading */
 }
 
+/* Home Assistant class names are lower-case identifiers ("temperature",
+ * "total_increasing"); "none" turns the unit's default off. */
+static int parse_ha_class(const struct ef_key *k, const char *text, void *field, char *err,
+                          size_t errlen)
+{
+    size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || text[n] != '\0') {
+        snprintf(err, errlen, "'%s' is not a Home Assistant class name (a-z, 0-9, _)", text);
+        return -1;
+    }
+    if (k->enums) { /* a closed list: state_class */
+        for (const struct ef_enum_name *e = k->enums; e->name; e++)
+            if (strcmp(e->name, text) == 0)
+                return parse_string(k, text, field, err, errlen);
+        char unused[sizeof(int)];
+        return parse_enum(k, text, unused, err, errlen); /* fails, with the list */
+    }
+    return parse_string(k, text, field, err, errlen);
+}
+
 static const struct ef_key_type t_string = {"text", parse_string};
+static const struct ef_key_type t_listen = {"ADDRESS:PORT", ef_cv_parse_listen};
 static const struct ef_key_type t_path = {"absolute path", parse_path};
 static const struct ef_key_type t_name = {"name", parse_name};
 static const struct ef_key_type t_int = {"integer", parse_int};
@@ -188,6 +209,7 @@ static const struct ef_key_type t_uri = {"broker URI", parse_uri};
 static const struct ef_key_type t_topic = {"topic levels", parse_topic};
 static const struct ef_key_type t_log_level = {"log level", parse_log_level};
 static const struct ef_key_type t_query = {"text with escapes", parse_query};
+static const struct ef_key_type t_ha_class = {"class name", parse_ha_class};
 
 /* ---- enum names ---- */
 
@@ -197,9 +219,10 @@ const struct ef_enum_name ef_value_type_names[] = {
     {"bool", EF_T_BOOL},     {"int16", EF_T_INT16},     {"uint16", EF_T_UINT16},
     {"int32", EF_T_INT32},   {"uint32", EF_T_UINT32},   {"int64", EF_T_INT64},
     {"uint64", EF_T_UINT64}, {"float32", EF_T_FLOAT32}, {"float64", EF_T_FLOAT64},
-    {NULL, 0}};
+    {"string", EF_T_STRING}, {NULL, 0}};
 const struct ef_enum_name ef_order_names[] = {{"ABCD", EF_ORDER_ABCD}, {"DCBA", EF_ORDER_DCBA},
                                               {"BADC", EF_ORDER_BADC}, {"CDAB", EF_ORDER_CDAB},
+                                              {"AB", EF_ORDER_AB},     {"BA", EF_ORDER_BA},
                                               {NULL, 0}};
 const struct ef_enum_name ef_format_names[] = {
     {"nmea", EF_FMT_NMEA}, {"kv", EF_FMT_KV}, {"csv", EF_FMT_CSV}, {NULL, 0}};
@@ -210,6 +233,8 @@ static const struct ef_enum_name clock_names[] = {{"auto", EF_CLOCK_AUTO},
                                                   {"drop", EF_CLOCK_DROP},
                                                   {"ignore", EF_CLOCK_IGNORE},
                                                   {NULL, 0}};
+static const struct ef_enum_name ha_state_names[] = {
+    {"measurement", 0}, {"total", 0}, {"total_increasing", 0}, {"none", 0}, {NULL, 0}};
 static const struct ef_enum_name version_names[] = {{"3.1.1", 4}, {"5", 5}, {NULL, 0}};
 static const struct ef_enum_name write_single_names[] = {
     {"fc6", EF_WRITE_SINGLE_FC6}, {"fc16", EF_WRITE_SINGLE_FC16}, {NULL, 0}};
@@ -242,7 +267,8 @@ static const struct ef_key gateway_keys[] = {
 
 static const struct ef_key mqtt_keys[] = {
     KEY(struct ef_mqtt, uri, "uri", t_uri, NULL, EF_KEY_REQUIRED, 0, 0,
-        "broker: tcp|mqtt|ssl|mqtts://HOST:PORT or ws|wss://HOST:PORT/PATH"),
+        "brokers, tried in order: tcp|mqtt|ssl|mqtts://HOST:PORT or ws|wss://HOST:PORT/PATH, "
+        "separated by blanks"),
     KEY(struct ef_mqtt, client_id, "client_id", t_string, NULL, 0, 0, 0,
         "MQTT client identifier; default edgeferry-<gateway id>"),
     KEY(struct ef_mqtt, username, "username", t_string, NULL, 0, 0, 0, "user name, none by default"),
@@ -282,6 +308,17 @@ static const struct ef_key queue_keys[] = {
         "longest time unsent telemetry stays only in memory during an outage"),
     ENUM(struct ef_queue_cfg, replay, "replay", replay_names, "live-first",
          "backlog order after an outage: live-first or fifo"),
+};
+
+static const struct ef_key sparkplug_keys[] = {
+    KEY(struct ef_sparkplug_cfg, enabled, "enabled", t_bool, "false", 0, 0, 0,
+        "telemetry goes out as Sparkplug B 3.0 instead of P/G/telemetry/D"),
+    KEY(struct ef_sparkplug_cfg, group_id, "group_id", t_name, NULL, 0, 0, 0,
+        "Sparkplug group id (required when enabled)"),
+    KEY(struct ef_sparkplug_cfg, edge_node_id, "edge_node_id", t_name, NULL, 0, 0, 0,
+        "Sparkplug edge node id; default: the gateway id"),
+    KEY(struct ef_sparkplug_cfg, primary_host_id, "primary_host_id", t_name, NULL, 0, 0, 0,
+        "wait for spBv1.0/STATE/<host> online before births; store and forward while offline"),
 };
 
 #define LINE_KEYS(struct_, prefix_)                                                              \
@@ -328,6 +365,12 @@ static const struct ef_key device_keys[] = {
     KEY(struct ef_device_build, d.check_unit, "check_unit", t_bool, "true", 0, 0, 0,
         "tcp: a reply must carry the request's unit id; false for a device that answers "
         "with a fixed one; default: the template's, else true"),
+    KEY(struct ef_device_build, d.max_regs, "max_regs", t_int, NULL, 0, 1, 2000,
+        "largest read of this device (as the bus's max_regs); default: the template's, "
+        "else the bus's"),
+    KEY(struct ef_device_build, d.max_gap, "max_gap", t_int, NULL, 0, 0, 2000,
+        "unused addresses one merged read of this device may span; default: the "
+        "template's, else the bus's"),
     ENUM(struct ef_device_build, d.write_single, "write_single", write_single_names, NULL,
          "one-register writes: fc6 or fc16; default: the template's, else fc6"),
 };
@@ -337,6 +380,10 @@ static const struct ef_key template_keys[] = {
         "default poll period of the devices using this template"),
     KEY(struct ef_template_build, check_unit, "check_unit", t_bool, "true", 0, 0, 0,
         "check_unit of the devices using this template that do not set their own"),
+    KEY(struct ef_template_build, max_regs, "max_regs", t_int, NULL, 0, 1, 2000,
+        "max_regs of the devices using this template that do not set their own"),
+    KEY(struct ef_template_build, max_gap, "max_gap", t_int, NULL, 0, 0, 2000,
+        "max_gap of the devices using this template that do not set their own"),
     ENUM(struct ef_template_build, write_single, "write_single", write_single_names, NULL,
          "default write_single of the devices using this template"),
 };
@@ -346,8 +393,13 @@ static const struct ef_key point_keys[] = {
         "coil:N, discrete:N, input:N or holding:N (required for Modbus; N is 0..65535)"),
     ENUM(struct ef_point_build, p.type, "type", ef_value_type_names, NULL,
          "value type; default uint16, bool for coils, discrete inputs and bits"),
+    KEY(struct ef_point_build, p.length, "length", t_int, NULL, 0, 1, 125,
+        "string: registers of text (two bytes each)"),
     ENUM(struct ef_point_build, p.order, "order", ef_order_names, "ABCD",
-         "word/byte order of multi-register values"),
+         "word/byte order of multi-register values; a string's: AB (high byte first, "
+         "the default) or BA"),
+    KEY(struct ef_point_build, p.interval_ms, "interval_ms", t_int, NULL, 0, 10, 86400000,
+        "Modbus: this point's own poll period, a multiple of its device's interval_ms"),
     KEY(struct ef_point_build, p.bit, "bit", t_int, NULL, 0, 0, 15,
         "read one bit (0 = least significant) of an input or holding register as bool"),
     KEY(struct ef_point_build, p.scale, "scale", t_double, "1", 0, -DMAX, DMAX,
@@ -364,6 +416,12 @@ static const struct ef_key point_keys[] = {
         "alarm when the value falls below this"),
     KEY(struct ef_point_build, p.alarm_hysteresis, "alarm_hysteresis", t_double, "0", 0, 0, DMAX,
         "an alarm clears only this far back inside its limit"),
+    KEY(struct ef_point_build, p.ha_device_class, "ha_device_class", t_ha_class, NULL, 0, 0, 0,
+        "Home Assistant device_class; default from unit, none for none"),
+    {"ha_state_class", &t_ha_class, offsetof(struct ef_point_build, p.ha_state_class),
+     sizeof(((struct ef_point_build *)0)->p.ha_state_class), NULL, 0, 0, 0, ha_state_names,
+     "Home Assistant state_class: measurement, total, total_increasing or none; default from "
+     "unit"},
     KEY(struct ef_point_build, p.writable, "writable", t_bool, "false", 0, 0, 0,
         "may be written from MQTT (holding registers, bits of them, and coils)"),
     KEY(struct ef_point_build, p.write_min, "write_min", t_double, NULL, 0, -DMAX, DMAX,
@@ -392,6 +450,20 @@ static const struct ef_key serial_keys[] = {
         "extension: with deadbands, every value is sent at least this often"),
 };
 
+static const struct ef_key homeassistant_keys[] = {
+    KEY(struct ef_homeassistant, enabled, "enabled", t_bool, "false", 0, 0, 0,
+        "publish Home Assistant MQTT discovery configs"),
+    KEY(struct ef_homeassistant, discovery_prefix, "discovery_prefix", t_topic, "homeassistant",
+        0, 0, 0, "Home Assistant's discovery prefix (its status topic is PREFIX/status)"),
+};
+
+static const struct ef_key http_keys[] = {
+    KEY(struct ef_http, listen, "listen", t_listen, NULL, 0, 0, 0,
+        "address and port of the local web view, e.g. 127.0.0.1:8080 or [::1]:8080"),
+    KEY(struct ef_http, password_file, "password_file", t_path, NULL, 0, 0, 0,
+        "file holding user:password; every request then needs HTTP Basic authentication"),
+};
+
 /* The array size turns negative, a compile error, for a table larger than
  * the loader's per-key bit sets (EF_KEYS_MAX). */
 #define SEC(prefix_, named_, keys_, doc_)                                                        \
@@ -409,6 +481,10 @@ const struct ef_section_type ef_section_types[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = SEC("template", true, template_keys, "points shared by devices"),
     [EF_SEC_POINT] = SEC("point", true, point_keys, "one value of a device, template or sensor"),
     [EF_SEC_SERIAL] = SEC("serial", true, serial_keys, "a line-oriented serial sensor"),
+    [EF_SEC_HOMEASSISTANT] =
+        SEC("homeassistant", false, homeassistant_keys, "Home Assistant MQTT discovery"),
+    [EF_SEC_SPARKPLUG] = SEC("sparkplug", false, sparkplug_keys, "Sparkplug B edge node"),
+    [EF_SEC_HTTP] = SEC("http", false, http_keys, "the local web view and metrics"),
 };
 
 const struct ef_key *ef_key_find(const struct ef_section_type *t, const char *name)

@@ -66,6 +66,7 @@ struct ef_device_build {
 struct ef_template_build {
     int interval_ms;
     bool check_unit;
+    int max_regs, max_gap; /* taken only when the template sets them */
     int write_single; /* enum ef_write_single; applies when the key is present */
 };
 
@@ -94,6 +95,9 @@ enum ef_section_kind {
     EF_SEC_TEMPLATE,
     EF_SEC_POINT,
     EF_SEC_SERIAL,
+    EF_SEC_HOMEASSISTANT,
+    EF_SEC_SPARKPLUG,
+    EF_SEC_HTTP,
     EF_SEC_COUNT
 };
 
@@ -102,6 +106,10 @@ extern const struct ef_section_type ef_section_types[EF_SEC_COUNT];
 
 /* The key NAME of section type T, or NULL. */
 const struct ef_key *ef_key_find(const struct ef_section_type *t, const char *name);
+
+/* The [http] listen parser (config_http.c): fills a struct ef_listen. */
+int ef_cv_parse_listen(const struct ef_key *k, const char *text, void *field, char *err,
+                       size_t errlen);
 
 /* Value names of the enums, shared with the name functions in config.h. */
 extern const struct ef_enum_name ef_bus_type_names[];

@@ -27,6 +27,9 @@ static const size_t build_size[EF_SEC_COUNT] = {
     [EF_SEC_TEMPLATE] = sizeof(struct ef_template_build),
     [EF_SEC_POINT] = sizeof(struct ef_point_build),
     [EF_SEC_SERIAL] = sizeof(struct ef_serial_build),
+    [EF_SEC_HOMEASSISTANT] = 0,
+    [EF_SEC_SPARKPLUG] = 0,
+    [EF_SEC_HTTP] = 0,
 };
 
 void ef_suggest_offer(struct ef_suggest *s, const char *candidate)
@@ -185,9 +188,12 @@ static int classify_section(struct ef_build *b, const struct ef_raw_section *sec
 
 static void *singleton_data(struct ef_config *cfg, int kind)
 {
-    return kind == EF_SEC_GATEWAY ? (void *)&cfg->gateway
-         : kind == EF_SEC_MQTT    ? (void *)&cfg->mqtt
-                                  : (void *)&cfg->queue;
+    return kind == EF_SEC_GATEWAY         ? (void *)&cfg->gateway
+         : kind == EF_SEC_MQTT            ? (void *)&cfg->mqtt
+         : kind == EF_SEC_HOMEASSISTANT   ? (void *)&cfg->homeassistant
+         : kind == EF_SEC_SPARKPLUG       ? (void *)&cfg->sparkplug
+         : kind == EF_SEC_HTTP            ? (void *)&cfg->http
+                                          : (void *)&cfg->queue;
 }
 
 static void add_item(struct ef_build *b, const struct ef_raw_section *sec)
@@ -238,6 +244,14 @@ static void apply_absent_defaults(struct ef_build *b)
         struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_QUEUE)};
         apply_table(b, EF_SEC_QUEUE, &it);
     }
+    if (b->n[EF_SEC_HOMEASSISTANT] == 0) {
+        struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_HOMEASSISTANT)};
+        apply_table(b, EF_SEC_HOMEASSISTANT, &it);
+    }
+    if (b->n[EF_SEC_SPARKPLUG] == 0) {
+        struct ef_item it = {.raw = &empty, .data = singleton_data(b->cfg, EF_SEC_SPARKPLUG)};
+        apply_table(b, EF_SEC_SPARKPLUG, &it);
+    }
     if (b->n[EF_SEC_GATEWAY] == 0)
         ef_cfgerr_add(b->errs, 0, "missing [gateway] section (gateway id is required)");
     if (b->n[EF_SEC_MQTT] == 0)
@@ -281,8 +295,10 @@ int ef_config_load_string(const char *name, const char *text, struct ef_config *
         for (size_t i = 0; i < raw.n && !b.oom; i++)
             add_item(&b, &raw.secs[i]);
         apply_absent_defaults(&b);
-        if (!b.oom)
+        if (!b.oom) {
+            ef_check_http(&b);
             ef_check_and_assemble(&b);
+        }
     }
     build_free(&b);
     ef_raw_free(&raw);

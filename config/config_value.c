@@ -206,6 +206,55 @@ int ef_cv_uri(const char *s, bool *tls, char *err, size_t errlen)
                 "the scheme must be tcp://, mqtt://, ssl://, mqtts://, ws:// or wss://");
 }
 
+size_t ef_cv_uri_next(const char **s, const char **start)
+{
+    const char *p = *s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *start = p;
+    size_t n = strcspn(p, " \t");
+    *s = p + n;
+    return n;
+}
+
+int ef_cv_uri_list(const char *s, size_t *count, bool *any_tls, char *err, size_t errlen)
+{
+    const char *seen[EF_MQTT_URIS_MAX];
+    size_t seen_len[EF_MQTT_URIS_MAX];
+    size_t n = 0, len;
+    const char *u;
+    *any_tls = false;
+    while ((len = ef_cv_uri_next(&s, &u)) > 0) {
+        if (n == EF_MQTT_URIS_MAX) {
+            snprintf(err, errlen, "more than %d URIs", EF_MQTT_URIS_MAX);
+            return -1;
+        }
+        char one[EF_STR_MAX];
+        char why[160];
+        bool tls;
+        snprintf(one, sizeof one, "%.*s", (int)len, u);
+        if (ef_cv_uri(one, &tls, why, sizeof why) != 0) {
+            if (n == 0 && *s == '\0')
+                return fail(err, errlen, why); /* one URI: the message as it always was */
+            snprintf(err, errlen, "URI %zu (%s): %s", n + 1, one, why);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (seen_len[i] == len && strncmp(seen[i], u, len) == 0) {
+                snprintf(err, errlen, "URI %zu (%s) is listed twice", n + 1, one);
+                return -1;
+            }
+        seen[n] = u;
+        seen_len[n++] = len;
+        *any_tls = *any_tls || tls;
+    }
+    if (n == 0)
+        return fail(err, errlen, "no URI given");
+    if (count)
+        *count = n;
+    return 0;
+}
+
 int ef_cv_topic_prefix(const char *s, char *err, size_t errlen)
 {
     if (*s == '\0')

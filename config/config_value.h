@@ -30,6 +30,13 @@ int ef_cv_register(const char *s, int *kind, unsigned *address, char *err, size_
 /* MQTT broker URI: tcp|mqtt|ssl|mqtts://HOST:PORT, ws|wss://HOST:PORT[/PATH].
  * HOST may be a bracketed IPv6 literal. *TLS tells whether the scheme uses TLS. */
 int ef_cv_uri(const char *s, bool *tls, char *err, size_t errlen);
+/* [mqtt] uri: one or more URIs separated by blanks, each checked as by
+ * ef_cv_uri, at most EF_MQTT_URIS_MAX, none twice. COUNT (if given) gets
+ * how many; ANY_TLS whether one of them is a TLS URI. */
+int ef_cv_uri_list(const char *s, size_t *count, bool *any_tls, char *err, size_t errlen);
+/* The next URI of the list at *S: sets *START, returns its length (0 at
+ * the end) and moves *S past it. */
+size_t ef_cv_uri_next(const char **s, const char **start);
 
 /* Topic prefix: non-empty, no leading/trailing '/', no empty level, no '+'
  * or '#', no control characters. */

@@ -17,6 +17,8 @@ double ef_value_as_double(const struct ef_value *v)
         return (double)v->as.f;
     case EF_VAL_DOUBLE:
         return v->as.d;
+    case EF_VAL_STRING:
+        return NAN;
     }
     return 0.0;
 }

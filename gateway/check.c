@@ -1,8 +1,12 @@
 #include "gateway/check.h"
 
+#include "config/config_value.h"
+
 #include <stdlib.h>
 
 #include "drivers/modbus/plan.h"
+#include "gateway/north/homeassistant.h"
+#include "drivers/modbus/plan_set.h"
 
 static const char *yes_no(bool b) { return b ? "true" : "false"; }
 
@@ -12,10 +16,14 @@ static void print_point(const struct ef_point *p, FILE *out)
     if (p->has_register) {
         fprintf(out, " %s:%u %s", ef_reg_kind_name(p->kind), (unsigned)p->address,
                 ef_value_type_name(p->type));
+        if (p->type == EF_T_STRING)
+            fprintf(out, " length %d", p->length);
         if (p->bit >= 0)
             fprintf(out, " bit %d", p->bit);
-        else if (ef_point_width(p) > 1)
+        else if (ef_point_width(p) > 1 || p->type == EF_T_STRING)
             fprintf(out, " %s", ef_order_name(p->order));
+        if (p->interval_ms > 0)
+            fprintf(out, " every %d ms", p->interval_ms);
     }
     if (p->scaled)
         fprintf(out, " scale %g offset %g", p->scale, p->offset);
@@ -35,9 +43,36 @@ static void print_point(const struct ef_point *p, FILE *out)
 static void print_topics(const struct ef_config *cfg, const char *dev, FILE *out)
 {
     const char *P = cfg->mqtt.topic_prefix, *G = cfg->gateway.id;
-    fprintf(out, "    topics: %s/%s/telemetry/%s (QoS %d), %s/%s/alarm/%s[/POINT] (QoS %d%s)\n", P,
-            G, dev, cfg->mqtt.telemetry_qos, P, G, dev, cfg->mqtt.alarm_qos,
-            cfg->mqtt.retain_alarms ? ", retained" : "");
+    const struct ef_sparkplug_cfg *sp = &cfg->sparkplug;
+    if (sp->enabled)
+        fprintf(out, "    topics: spBv1.0/%s/{DBIRTH,DDEATH,DDATA,DCMD}/%s/%s (DDATA QoS %d), "
+                     "%s/%s/alarm/%s[/POINT] (QoS %d%s)\n",
+                sp->group_id, sp->edge_node_id, dev, cfg->mqtt.telemetry_qos, P, G, dev,
+                cfg->mqtt.alarm_qos, cfg->mqtt.retain_alarms ? ", retained" : "");
+    else
+        fprintf(out, "    topics: %s/%s/telemetry/%s (QoS %d), %s/%s/alarm/%s[/POINT] (QoS %d%s)\n",
+                P, G, dev, cfg->mqtt.telemetry_qos, P, G, dev, cfg->mqtt.alarm_qos,
+                cfg->mqtt.retain_alarms ? ", retained" : "");
+    fprintf(out, "            %s/%s/availability/%s (QoS 1, retained)\n", P, G, dev);
+}
+
+static int print_discovery(const struct ef_config *cfg, FILE *out)
+{
+    const struct ef_homeassistant *ha = &cfg->homeassistant;
+    if (!ha->enabled) {
+        fprintf(out, "homeassistant: discovery off\n");
+        return 0;
+    }
+    struct ef_ha_set set;
+    if (ef_ha_set_build(&set, cfg) != 0)
+        return -1;
+    fprintf(out, "homeassistant: %zu discovery configs (QoS 1, retained), after every connect "
+                 "and on \"online\" from %s/status\n",
+            set.n, ha->discovery_prefix);
+    for (size_t i = 0; i < set.n; i++)
+        fprintf(out, "  %s\n", set.msgs[i].topic);
+    ef_ha_set_free(&set);
+    return 0;
 }
 
 static void print_line(int baud, char parity, int data_bits, int stop_bits, FILE *out)
@@ -64,19 +99,27 @@ static int print_bus(const struct ef_config *cfg, size_t b, const size_t *devs, 
     for (size_t d = 0; d < n; d++) {
         const struct ef_device *dev = &cfg->devices[devs[d]];
         fprintf(out, "  device %s: unit %d, every %d ms, offline after %d failed polls, "
-                     "heartbeat %d s%s%s\n",
+                     "heartbeat %d s%s%s",
                 dev->name, dev->unit, dev->interval_ms, dev->offline_after, dev->heartbeat_s,
                 dev->template_name[0] ? ", template " : "", dev->template_name);
+        if (dev->max_regs != bus->max_regs || dev->max_gap != bus->max_gap)
+            fprintf(out, ", max_gap %d, max_regs %d", dev->max_gap, dev->max_regs);
+        fputc('\n', out);
         print_topics(cfg, dev->name, out);
         for (size_t i = 0; i < dev->npoints; i++)
             print_point(&dev->points[i], out);
-        struct ef_plan plan;
-        if (ef_plan_build_device(&plan, dev, bus) != 0)
+        struct ef_plan_set set;
+        if (ef_plan_set_build(&set, dev, bus) != 0)
             return -1;
-        fprintf(out, "    plan: %zu request%s per poll for %zu points\n",
-                ef_plan_requests(&plan), ef_plan_requests(&plan) == 1 ? "" : "s", dev->npoints);
-        ef_plan_print(&plan, out);
-        ef_plan_free(&plan);
+        size_t r0 = set.nplans ? ef_plan_requests(&set.plans[0]) : 0;
+        if (set.nplans > 1)
+            fprintf(out, "    plan: %zu plans by point interval; poll 0 reads all %zu points "
+                         "in %zu request%s\n", set.nplans, dev->npoints, r0, r0 == 1 ? "" : "s");
+        else
+            fprintf(out, "    plan: %zu request%s per poll for %zu points\n", r0,
+                    r0 == 1 ? "" : "s", dev->npoints);
+        ef_plan_set_print(&set, out);
+        ef_plan_set_free(&set);
     }
     return 0;
 }
@@ -114,6 +157,22 @@ static void print_serial(const struct ef_config *cfg, const struct ef_serial *s,
         print_point(&s->points[i], out);
 }
 
+/* One line per broker when there are several: the order is the order of trial. */
+static void print_brokers(const struct ef_mqtt *m, FILE *out)
+{
+    size_t n = 0;
+    bool tls;
+    char err[8];
+    if (ef_cv_uri_list(m->uri, &n, &tls, err, sizeof err) != 0 || n < 2)
+        return;
+    fprintf(out, "  %zu brokers, tried in order at each connection attempt%s:\n", n,
+            tls ? " (paho's TLS build serves them all)" : "");
+    const char *s = m->uri, *u;
+    size_t len;
+    for (size_t i = 0; (len = ef_cv_uri_next(&s, &u)) > 0; i++)
+        fprintf(out, "    %zu. %.*s\n", i + 1, (int)len, u);
+}
+
 int ef_check_print(const struct ef_config *cfg, FILE *out)
 {
     const struct ef_mqtt *m = &cfg->mqtt;
@@ -124,6 +183,7 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
                  "retain_alarms %s\n",
             m->uri, m->client_id, m->version == 5 ? "5" : "3.1.1", m->keepalive_s,
             m->telemetry_qos, m->alarm_qos, yes_no(m->retain_alarms));
+    print_brokers(m, out);
     if (m->max_packet_size)
         fprintf(out, "  max_packet_size %d bytes: larger messages are set aside\n",
                 m->max_packet_size);
@@ -135,8 +195,11 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
         fprintf(out, "  tls: ca %s, cert %s, key %s, verify %s\n", m->ca_file[0] ? m->ca_file : "-",
                 m->cert_file[0] ? m->cert_file : "-", m->key_file[0] ? m->key_file : "-",
                 yes_no(m->tls_verify));
-    fprintf(out, "  topics: %s/%s/status (QoS 1, retained, will \"offline\"), %s/%s/stats\n",
-            m->topic_prefix, cfg->gateway.id, m->topic_prefix, cfg->gateway.id);
+    fprintf(out, "  topics: %s/%s/status (QoS 1, retained%s), %s/%s/stats\n", m->topic_prefix,
+            cfg->gateway.id, cfg->sparkplug.enabled ? "" : ", will \"offline\"", m->topic_prefix,
+            cfg->gateway.id);
+    if (cfg->sparkplug.enabled && ef_check_print_sparkplug(cfg, out) != 0)
+        return -1;
     fprintf(out, "queue: %s/queue, max %d MB on disk, %d kB in memory, flush %d ms, replay %s\n",
             cfg->gateway.state_dir, cfg->queue.max_disk_mb, cfg->queue.memory_kb,
             cfg->queue.flush_ms, cfg->queue.replay == EF_REPLAY_FIFO ? "fifo" : "live-first");
@@ -161,5 +224,5 @@ int ef_check_print(const struct ef_config *cfg, FILE *out)
         return -1;
     for (size_t s = 0; s < cfg->nserials; s++)
         print_serial(cfg, &cfg->serials[s], out);
-    return 0;
+    return print_discovery(cfg, out);
 }

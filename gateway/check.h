@@ -11,4 +11,8 @@
 /* Returns 0, or -1 if a plan could not be built (out of memory). */
 int ef_check_print(const struct ef_config *cfg, FILE *out);
 
+/* The [sparkplug] part (check_sparkplug.c): node topics, bdSeq, and every
+ * device's metrics with the alias and datatype DBIRTH gives them. */
+int ef_check_print_sparkplug(const struct ef_config *cfg, FILE *out);
+
 #endif

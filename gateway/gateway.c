@@ -15,11 +15,16 @@
 #include "gateway/core/clockwatch.h"
 #include "gateway/core/core.h"
 #include "gateway/core/gwalarm.h"
+#include "gateway/commands.h"
+#include "gateway/discovery.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
 #include "gateway/service.h"
+#include "gateway/sparkplug/sp_node.h"
+#include "gateway/sparkplug_glue.h"
 #include "gateway/statedir.h"
 #include "gateway/stats.h"
+#include "gateway/web_feed.h"
 
 #define STATS_PAYLOAD_MAX 65536
 
@@ -36,6 +41,9 @@ struct gateway {
     const char *path;
     struct ef_queue *queue;
     struct ef_publisher *pub;
+    struct ef_sp_node *sp; /* [sparkplug] enabled: lives with the publisher */
+    struct ef_sparkplug_writer sp_writer; /* its DCMD go to the commands path */
+    struct ef_web *web; /* NULL without [http] */
     struct generation gen;
     struct ef_clock_watch clock; /* the whole process: jumps count across reloads */
     struct ef_gw_alarms gwa;
@@ -46,6 +54,8 @@ struct gateway {
     int64_t started_mono;
     char stats_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     char *stats_buf;
+    struct ef_ha_set ha; /* discovery messages handed to the publisher */
+    struct ef_commands *commands; /* the downlink; lives across reloads */
 };
 
 static void generation_stop(struct generation *g)
@@ -68,7 +78,8 @@ static void generation_free(struct generation *g)
 /* Builds core and sources for CFG (taking ownership) and starts them.
  * RELOAD: it replaces a running generation. */
 static int generation_start(struct generation *g, struct ef_config *cfg, struct ef_queue *q,
-                            struct ef_clock_watch *clock, bool reload)
+                            struct ef_sp_node *sp, struct ef_clock_watch *clock,
+                            bool reload)
 {
     memset(g, 0, sizeof *g);
     g->cfg = cfg;
@@ -81,6 +92,8 @@ static int generation_start(struct generation *g, struct ef_config *cfg, struct 
         return -1;
     }
     ef_core_set_clock(g->core, clock);
+    if (sp)
+        ef_core_set_sparkplug(g->core, sp);
     const struct ef_sink *sink = ef_core_sink(g->core);
     for (size_t b = 0; b < cfg->nbuses; b++) {
         struct ef_source *s = ef_modbus_bus_new(cfg, b, sink, g->counters);
@@ -100,7 +113,8 @@ static int generation_start(struct generation *g, struct ef_config *cfg, struct 
     return 0;
 }
 
-static void publish_stats(struct gateway *gw)
+/* The counters since the process start, for the stats topic and the web view. */
+static void gather_stats(struct gateway *gw, struct ef_stats_input *in_)
 {
     struct ef_stats_input in = {0};
     in.ts_ms = ef_wall_ms();
@@ -113,9 +127,21 @@ static void publish_stats(struct gateway *gw)
     ef_queue_get_stats(gw->queue, &in.queue);
     ef_pub_get_stats(gw->pub, &in.pub);
     ef_stats_add_pub(&in.pub, &gw->pub_before);
+    ef_commands_get_stats(gw->commands, &in.commands);
+    if (gw->sp) {
+        in.has_sparkplug = true;
+        ef_sp_node_get_stats(gw->sp, &in.sparkplug);
+    }
     in.names = gw->gen.core;
     in.devices = gw->gen.counters;
     in.ndevices = ef_core_ndevices(gw->gen.core);
+    *in_ = in;
+}
+
+static void publish_stats(struct gateway *gw)
+{
+    struct ef_stats_input in;
+    gather_stats(gw, &in);
     struct ef_buf b;
     ef_buf_init(&b, gw->stats_buf, STATS_PAYLOAD_MAX);
     ef_stats_encode(&b, &in);
@@ -135,10 +161,45 @@ static bool threads_alive(struct gateway *gw, int64_t now)
     return true;
 }
 
+/* The publisher and its Sparkplug node for CFG. Returns false (logged). */
+static bool publisher_new(struct gateway *gw, const struct ef_config *cfg)
+{
+    gw->sp = NULL;
+    if (cfg->sparkplug.enabled && !(gw->sp = ef_sp_node_new(cfg)))
+        return false;
+    gw->pub = ef_pub_new(cfg, gw->queue);
+    ef_sparkplug_writer_init(&gw->sp_writer, cfg, gw->commands);
+    if (gw->pub && gw->sp && ef_sparkplug_attach(gw->sp, gw->pub, &gw->sp_writer) != 0) {
+        ef_err("sparkplug: cannot subscribe to its topics");
+        ef_pub_free(gw->pub);
+        gw->pub = NULL;
+    }
+    if (!gw->pub) {
+        ef_sp_node_free(gw->sp);
+        gw->sp = NULL;
+    }
+    return gw->pub != NULL;
+}
+
+static void publisher_free(struct gateway *gw)
+{
+    ef_pub_free(gw->pub);
+    ef_sp_node_free(gw->sp);
+    gw->pub = NULL;
+    gw->sp = NULL;
+}
+
+/* The publisher's subscriptions are set before it starts: a change of
+ * [homeassistant] (its status topic) rebuilds it too. */
 static bool mqtt_equal(const struct ef_config *a, const struct ef_config *b)
 {
+    /* Sparkplug changes the will and the subscriptions: a new connection. */
     return memcmp(&a->mqtt, &b->mqtt, sizeof a->mqtt) == 0 &&
-           strcmp(a->gateway.id, b->gateway.id) == 0;
+           memcmp(&a->sparkplug, &b->sparkplug, sizeof a->sparkplug) == 0 &&
+           ef_commands_wanted(a) == ef_commands_wanted(b) &&
+           strcmp(a->gateway.id, b->gateway.id) == 0 &&
+           a->homeassistant.enabled == b->homeassistant.enabled &&
+           strcmp(a->homeassistant.discovery_prefix, b->homeassistant.discovery_prefix) == 0;
 }
 
 /* The device counters of a stopped generation, by name, for the devices
@@ -196,6 +257,9 @@ static void reload(struct gateway *gw)
      * state file: a new state_dir may be another gateway's. */
     memcpy(cfg->gateway.state_dir, gw->gen.cfg->gateway.state_dir, sizeof cfg->gateway.state_dir);
     bool new_mqtt = !mqtt_equal(cfg, gw->gen.cfg);
+    /* Commands that arrive from here to the new generation's start are
+     * refused ("reloading"); the sources' stop answers those in progress. */
+    ef_commands_set(gw->commands, NULL, NULL, 0, gw->pub);
     generation_stop(&gw->gen);
     if (gw->gen.core) {
         struct ef_core_stats cs;
@@ -204,16 +268,25 @@ static void reload(struct gateway *gw)
     }
     struct dev_carry carry;
     carry_take(&carry, &gw->gen);
+    size_t navail = 0;
+    char **avail = gw->gen.core ? ef_core_availability_topics(gw->gen.core, &navail) : NULL;
     if (new_mqtt) {
         ef_info("reload: [mqtt] changed, reconnecting");
         ef_pub_stop(gw->pub, 2000);
         struct ef_pub_stats ps;
         ef_pub_get_stats(gw->pub, &ps);
         ef_stats_add_pub(&gw->pub_before, &ps);
-        ef_pub_free(gw->pub);
-        gw->pub = ef_pub_new(cfg, gw->queue);
+        ef_commands_set(gw->commands, NULL, NULL, 0, NULL);
+        publisher_free(gw);
+        publisher_new(gw, cfg);
+        if (gw->pub) {
+            ef_discovery_attach(cfg, gw->pub);
+            ef_commands_attach(gw->commands, cfg, gw->pub);
+        }
     }
     generation_free(&gw->gen);
+    if (!new_mqtt && gw->sp)
+        ef_sp_node_configure(gw->sp, cfg);
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
     snprintf(gw->stats_topic, sizeof gw->stats_topic, "%s/%s/stats", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
@@ -224,9 +297,16 @@ static void reload(struct gateway *gw)
         gw->clock.next_sync_check = 0;
         ef_clock_watch_tick(&gw->clock);
     }
-    if (generation_start(&gw->gen, cfg, gw->queue, &gw->clock, true) != 0)
+    if (generation_start(&gw->gen, cfg, gw->queue, gw->sp, &gw->clock, true) != 0)
         ef_err("reload: some sources could not be started");
     carry_give(&carry, &gw->gen);
+    if (gw->gen.core)
+        ef_core_retire_availability(gw->gen.core, avail, navail);
+    ef_core_topics_free(avail, navail);
+    if (gw->pub)
+        ef_discovery_update(&gw->ha, cfg, gw->pub);
+    ef_commands_set(gw->commands, cfg, gw->gen.sources, gw->gen.nsources, gw->pub);
+    ef_web_feed_apply(&gw->web, &cfg->http);
     if (new_mqtt && gw->pub)
         ef_pub_start(gw->pub);
     ef_info("reload: %zu Modbus devices, %zu serial sensors", cfg->ndevices, cfg->nserials);
@@ -237,7 +317,7 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
 {
     uint64_t wd_us = ef_service_watchdog_interval_us();
     int64_t next_stats = ef_mono_ms() + (int64_t)gw->gen.cfg->gateway.stats_interval_s * 1000;
-    int64_t next_wd = 0;
+    int64_t next_wd = 0, next_web = 0;
     for (;;) {
         struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
         int sig = sigtimedwait(sigs, NULL, &tick);
@@ -258,6 +338,12 @@ static int run_loop(struct gateway *gw, const sigset_t *sigs)
         if (stats_s > 0 && now >= next_stats) {
             publish_stats(gw);
             next_stats = now + (int64_t)stats_s * 1000;
+        }
+        if (gw->web && now >= next_web) {
+            struct ef_stats_input in;
+            gather_stats(gw, &in);
+            ef_web_feed(gw->web, gw->gen.cfg, gw->gen.core, &in);
+            next_web = now + 1000;
         }
         if (wd_us && now >= next_wd && threads_alive(gw, now)) {
             ef_service_watchdog_ping();
@@ -290,7 +376,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     ef_clock_watch_init(&gw.clock, cfg->gateway.clock_unsynced);
     ef_clock_watch_tick(&gw.clock);
     ef_gw_alarms_config(&gw.gwa, cfg);
-    if (!gw.stats_buf) {
+    gw.commands = ef_commands_new();
+    if (!gw.stats_buf || !gw.commands) {
         ef_err("out of memory");
         ef_config_free(cfg);
     } else if ((lock = ef_statedir_lock(cfg->gateway.state_dir)) == -1) {
@@ -298,23 +385,33 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
     } else if ((err = ef_queue_open(qdir, &cfg->queue, &gw.queue)) != 0) {
         ef_err("cannot open the queue in %s: %s", qdir, ef_file_strerror(err));
         ef_config_free(cfg);
-    } else if (!(gw.pub = ef_pub_new(cfg, gw.queue))) {
+    } else if (!publisher_new(&gw, cfg)) {
         ef_config_free(cfg);
-    } else if (generation_start(&gw.gen, cfg, gw.queue, &gw.clock, false) != 0 ||
-               ef_pub_start(gw.pub) != 0) {
+    } else if (generation_start(&gw.gen, cfg, gw.queue, gw.sp, &gw.clock, false) != 0 ||
+               ef_discovery_attach(cfg, gw.pub) != 0 ||
+               ef_discovery_update(&gw.ha, cfg, gw.pub) != 0 ||
+               ef_commands_attach(gw.commands, cfg, gw.pub) != 0 ||
+               (ef_commands_set(gw.commands, cfg, gw.gen.sources, gw.gen.nsources, gw.pub),
+                ef_pub_start(gw.pub) != 0)) {
         ef_err("start-up failed");
     } else {
         ef_info("edgeferry %s started: %zu Modbus devices on %zu buses, %zu serial sensors",
                 EF_VERSION, cfg->ndevices, cfg->nbuses, cfg->nserials);
+        ef_web_feed_apply(&gw.web, &cfg->http);
         ef_service_ready();
         rc = run_loop(&gw, &sigs);
     }
 
     ef_service_stopping();
+    if (gw.commands)
+        ef_commands_set(gw.commands, NULL, NULL, 0, gw.pub);
+    ef_web_stop(gw.web);
     generation_stop(&gw.gen);
+    if (gw.commands)
+        ef_commands_set(gw.commands, NULL, NULL, 0, NULL);
     if (gw.pub) {
         ef_pub_stop(gw.pub, 2000);
-        ef_pub_free(gw.pub);
+        publisher_free(&gw);
     }
     generation_free(&gw.gen);
     if (gw.queue && (err = ef_queue_close(gw.queue)) != 0) {
@@ -322,6 +419,8 @@ int ef_gateway_run(struct ef_config *cfg, const char *path)
         rc = -1;
     }
     free(gw.stats_buf);
+    ef_commands_free(gw.commands);
+    ef_ha_set_free(&gw.ha);
     ef_statedir_unlock(lock);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "gateway/check.h"
 #include "gateway/gateway.h"
+#include "gateway/selftest.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -15,7 +16,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: edgeferry [-c FILE | --config FILE] [--check] [--version] [--help]\n"
+            "Usage: edgeferry [-c FILE | --config FILE] [--check | --test] [--version] [--help]\n"
             "\n"
             "Polls Modbus devices and serial sensors and delivers their readings to an\n"
             "MQTT broker, storing them on disk while the broker is out of reach.\n"
@@ -23,6 +24,9 @@ static void usage(FILE *out)
             "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
             "      --check        validate the file, print the poll plan and exit:\n"
             "                     0 if valid, 2 if not; opens no device, broker or queue\n"
+            "      --test         poll every device and sensor once, print a table of\n"
+            "                     values (raw registers or errors) and exit: 0 if every\n"
+            "                     device answered, 1 if not; opens no broker or queue\n"
             "      --version      print the version and exit\n"
             "  -h, --help         print this help and exit\n"
             "\n"
@@ -34,11 +38,12 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"check", no_argument, NULL, 'k'},
+                                         {"test", no_argument, NULL, 't'},
                                          {"version", no_argument, NULL, 'V'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *path = DEFAULT_CONFIG;
-    bool check = false;
+    bool check = false, test = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -47,6 +52,9 @@ int main(int argc, char **argv)
             break;
         case 'k':
             check = true;
+            break;
+        case 't':
+            test = true;
             break;
         case 'V':
             printf("edgeferry %s\n", EF_VERSION);
@@ -80,6 +88,11 @@ int main(int argc, char **argv)
         return rc == 0 ? 0 : EXIT_RUNTIME;
     }
     ef_log_set_level((enum ef_log_level)cfg->gateway.log_level);
+    if (test) {
+        int rc = ef_selftest_run(cfg, stdout);
+        ef_config_free(cfg);
+        return rc == 0 ? 0 : EXIT_RUNTIME;
+    }
     int rc = ef_gateway_run(cfg, path);
     return rc == 0 ? 0 : EXIT_RUNTIME;
 }

@@ -31,6 +31,25 @@ static void device(struct ef_buf *b, const char *name, struct ef_dev_counters *c
     ef_buf_put(b, "}", 1);
 }
 
+/* Closes "dropped" and opens nothing: the caller closes this object. */
+static void sparkplug(struct ef_buf *b, const struct ef_sp_stats *s)
+{
+    ef_buf_puts(b, "},\"sparkplug\":{");
+    field(b, "bdseq", s->bdseq, true);
+    ef_buf_puts(b, s->host_online ? ",\"host_online\":true" : ",\"host_online\":false");
+    field(b, "nbirths", s->nbirths, false);
+    field(b, "dbirths", s->dbirths, false);
+    field(b, "ddeaths", s->ddeaths, false);
+    field(b, "rebirth_requests", s->rebirth_requests, false);
+    field(b, "historical", s->historical, false);
+    field(b, "dropped", s->dropped, false);
+    field(b, "unknown_metrics", s->unknown_metrics, false);
+    field(b, "dcmd_received", s->dcmd_received, false);
+    field(b, "dcmd_refused", s->dcmd_refused, false);
+    field(b, "dcmd_writes", s->dcmd_writes, false);
+    field(b, "bad_messages", s->bad_messages, false);
+}
+
 void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
 {
     const struct ef_queue_stats *q = &in->queue;
@@ -50,6 +69,16 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "connection_lost", in->pub.connection_lost, false);
     field(b, "clock_jumps", in->clock_jumps, false);
     field(b, "clock_unsynced", in->clock_unsynced, false);
+    field(b, "switches", in->pub.switches, false);
+    /* The uri as configured: the config refuses blanks and control
+     * characters in it, so only quote and backslash need escaping. */
+    ef_buf_puts(b, ",\"broker\":\"");
+    for (const char *c = in->pub.broker; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            ef_buf_put(b, "\\", 1);
+        ef_buf_put(b, c, 1);
+    }
+    ef_buf_put(b, "\"", 1);
     ef_buf_puts(b, ",\"queue\":{");
     field(b, "memory_msgs", q->mem_msgs, true);
     field(b, "memory_bytes", q->mem_bytes, false);
@@ -72,6 +101,17 @@ void ef_stats_encode(struct ef_buf *b, const struct ef_stats_input *in)
     field(b, "alarm_too_large", in->pub.alarm_too_large, false);
     field(b, "clock_unsynced", in->core.clock_dropped, false);
     field(b, "stats_too_large", in->pub.stats_too_large, false);
+    field(b, "inbound_inbox_full", in->pub.inbound_dropped, false);
+    field(b, "replies_backlog_full", in->pub.replies_dropped, false);
+    ef_buf_puts(b, "},\"commands\":{");
+    field(b, "received", in->commands.received, true);
+    field(b, "executed", in->commands.executed, false);
+    field(b, "failed", in->commands.failed, false);
+    field(b, "refused", in->commands.refused, false);
+    field(b, "repeated", in->commands.repeated, false);
+    field(b, "results_sent", in->pub.replies_sent, false);
+    if (in->has_sparkplug)
+        sparkplug(b, &in->sparkplug);
     ef_buf_puts(b, "},\"devices\":{");
     for (size_t i = 0; i < in->ndevices; i++) {
         if (i)
@@ -103,6 +143,10 @@ void ef_stats_add_pub(struct ef_pub_stats *acc, const struct ef_pub_stats *s)
     acc->too_large += s->too_large;
     acc->alarm_too_large += s->alarm_too_large;
     acc->stats_too_large += s->stats_too_large;
+    acc->switches += s->switches;
+    acc->inbound_dropped += s->inbound_dropped;
+    acc->replies_sent += s->replies_sent;
+    acc->replies_dropped += s->replies_dropped;
 }
 
 static void add(atomic_uint_fast64_t *dst, atomic_uint_fast64_t *src)

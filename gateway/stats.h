@@ -6,10 +6,12 @@
 #include <stdint.h>
 
 #include "drivers/source.h"
+#include "gateway/commands.h"
 #include "gateway/core/core.h"
 #include "gateway/north/json.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/queue/queue.h"
+#include "gateway/sparkplug/sp_node.h"
 
 struct ef_stats_input {
     int64_t ts_ms;
@@ -19,6 +21,9 @@ struct ef_stats_input {
     struct ef_core_stats core;
     struct ef_queue_stats queue;
     struct ef_pub_stats pub;
+    struct ef_cmd_stats commands;
+    bool has_sparkplug;
+    struct ef_sp_stats sparkplug;
     const struct ef_core *names;       /* device names by index */
     struct ef_dev_counters *devices;   /* by index */
     size_t ndevices;

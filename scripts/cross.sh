@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 ARCHES=${*:-arm64 armhf}
-LIBS="libmodbus-dev libpaho-mqtt-dev libserialport-dev libinih-dev libssl-dev"
+LIBS="libmodbus-dev libpaho-mqtt-dev libserialport-dev libinih-dev libssl-dev libmicrohttpd-dev"
 # What the sysroot needs: the -dev packages, their libraries, and the
 # libraries those link against (for the linker's -rpath-link and for qemu).
 SYSROOT_PKGS="$LIBS libmodbus5 libpaho-mqtt1.3 libserialport0 libinih1 libssl3

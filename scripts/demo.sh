@@ -1,8 +1,9 @@
 #!/bin/sh
 # The demo: installs what it needs, builds, then starts a local mosquitto,
 # the Modbus simulator (TCP and RTU on a pseudo-terminal), a simulated GPS
-# and a queried probe, runs edgeferry on config/demo.ini and prints every
-# message reaching the broker. Ctrl-C stops everything it started.
+# and a queried probe, runs edgeferry on config/demo.ini (with its web view
+# on http://127.0.0.1:8080/), sends it one command, and prints every message
+# reaching the broker. Ctrl-C stops everything it started.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -46,5 +47,11 @@ wait_for -e "$DEMO/probe"
 
 mosquitto_sub -h 127.0.0.1 -p 18830 -v -t 'edgeferry/#' & PIDS="$PIDS $!"
 echo "demo: broker on 127.0.0.1:18830, edgeferry's log in $DEMO/edgeferry.log; Ctrl-C stops"
+echo "demo: the web view is on http://127.0.0.1:8080/ (also /metrics and /api/status)"
 build/gateway/edgeferry -c "$ROOT/config/demo.ini" 2>"$DEMO/edgeferry.log" & GW=$!
+# A command, a few seconds in: the setpoint is written to the simulated
+# meter, read back, and answered on edgeferry/demo/result/meter/setpoint.
+(sleep 4 && echo "demo: sending a command: edgeferry/demo/set/meter/setpoint = 21.5" &&
+ mosquitto_pub -h 127.0.0.1 -p 18830 -q 1 -t edgeferry/demo/set/meter/setpoint \
+     -m '{"value":21.5,"id":"demo-1"}') & PIDS="$PIDS $!"
 wait "$GW" || true

@@ -1,11 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages edgeferry needs to build, test and run its
 # demo. Idempotent: nothing is downloaded when everything is installed.
+# --cluster adds rabbitmq-server (with its MQTT plugin) for the cluster
+# failover bench (bench/cluster/run.sh); CI does not need it.
 set -eu
 PKGS="build-essential cmake pkg-config python3
       libmodbus-dev libserialport-dev libpaho-mqtt-dev libssl-dev libinih-dev
       mosquitto mosquitto-clients socat openssl clang valgrind gdb strace systemd
-      python3-fuse fuse3"
+      python3-jinja2 libmicrohttpd-dev libmicrohttpd12 prometheus chromium chromium-driver
+      python3-selenium python3-fuse fuse3"
+[ "${1:-}" = "--cluster" ] && PKGS="$PKGS rabbitmq-server"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # Node.js runs the aedes broker of the WebSocket tests; a machine that has

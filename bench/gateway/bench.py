@@ -26,6 +26,9 @@ Figures (each part can be run alone: bench.py BUILD PART...):
             simulators/buses) until the gateway falls behind: any skipped
             poll cycle, a queue that grows, or published readings below 98 %
             of the readings due.
+  sparkplug "steady" with JSON telemetry, then with [sparkplug] enabled (DDATA
+            by alias, per-metric timestamps), in the same run: MQTT bytes and
+            CPU per reading of both.
   floor     bench/floor/bench_floor: the steady workload's Modbus reads and
             MQTT publishes made by libmodbus and paho alone (reads only,
             publishes only, both), then "steady" on the gateway, for the
@@ -136,7 +139,7 @@ class Rig:
     """Broker, simulators, subscriber and a gateway on a generated config."""
 
     def __init__(self, build, sims=1, units=10, npoints=100, interval_ms=100, qos=0,
-                 env=None, wrapper=None, memory_kb=256, scale=None):
+                 env=None, wrapper=None, memory_kb=256, scale=None, sparkplug=False):
         self.build = build
         self.tmp = ef.TempDir("ef-bench-")
         self.broker = ef.Broker(self.tmp)
@@ -150,9 +153,12 @@ class Rig:
         os.makedirs(state)
         self.ini = wl.make_ini("bench", self.broker.port, state, ports, units, npoints,
                                interval_ms, stats_s=1, qos=qos, memory_kb=memory_kb,
-                               scale=scale)
+                               scale=scale,
+                               extra="[sparkplug]\nenabled = true\ngroup_id = bench\n"
+                               if sparkplug else "")
         self.qos = qos
-        self.sub = wl.LeanSub(self.broker.port, "edgeferry/bench", self.tmp, qos=qos)
+        self.sub = wl.LeanSub(self.broker.port, "edgeferry/bench", self.tmp, qos=qos,
+                              sparkplug=sparkplug)
         os.environ["EF_BIN"] = os.path.join(build, "gateway/edgeferry")
         self.gw = ef.Gateway(self.tmp, self.ini, name="bench", extra_env=env, wrapper=wrapper)
         self.expected_rate = sims * units * npoints * 1000 / interval_ms
@@ -224,8 +230,8 @@ def measure_window(rig, window=WINDOW_S):
     }
 
 
-def steady(build, env=None, label="default", scale=None):
-    rig = Rig(build, env=env, scale=scale).start()
+def steady(build, env=None, label="default", scale=None, sparkplug=False):
+    rig = Rig(build, env=env, scale=scale, sparkplug=sparkplug).start()
     try:
         rig.sub_wait_first = ef.wait_until(lambda: rig.sub.snapshot()["first_t"], 10,
                                            what="first telemetry")
@@ -450,7 +456,10 @@ def main():
          # the same with 97 of the 100 points scaled by 0.1 (decimals in the JSON)
          "floor": lambda: floor(build),
          "steady-scaled": lambda: steady(build, label="scale 0.1", scale=0.1),
-         "callgrind-scaled": lambda: callgrind(build, scale=0.1)}[p]()
+         "callgrind-scaled": lambda: callgrind(build, scale=0.1),
+         # JSON and Sparkplug B on the same workload, one after the other
+         "sparkplug": lambda: (steady(build, label="json"),
+                               steady(build, label="sparkplug", sparkplug=True))}[p]()
 
 
 if __name__ == "__main__":

@@ -120,12 +120,41 @@ def proc_status(pid):
     return out
 
 
+def sp_metric_count(payload):
+    """Metrics (field 2) at the top level of a Sparkplug B payload."""
+    def varint(i):
+        v, shift = 0, 0
+        while True:
+            b = payload[i]
+            v |= (b & 0x7F) << shift
+            i += 1
+            if not b & 0x80:
+                return v, i
+            shift += 7
+    i, n = 0, 0
+    while i < len(payload):
+        tag, i = varint(i)
+        wt = tag & 7
+        if wt == 0:
+            _, i = varint(i)
+        elif wt == 1:
+            i += 8
+        elif wt == 5:
+            i += 4
+        else:
+            ln, i = varint(i)
+            i += ln
+        n += tag >> 3 == 2
+    return n
+
+
 class LeanSub:
     """mosquitto_sub on every topic of gateway GW, keeping counters rather
     than messages (a soak receives millions). ON_TELEMETRY(dev, payload,
     arrival) is called from the reader thread for every telemetry message."""
 
-    def __init__(self, port, prefix, tmp, qos=1, on_telemetry=None, client_id=None):
+    def __init__(self, port, prefix, tmp, qos=1, on_telemetry=None, client_id=None,
+                 sparkplug=False):
         import threading
         import time
         self.time = time
@@ -140,8 +169,13 @@ class LeanSub:
         self.stats = []          # (arrival, dict) of every stats message
         self.alarms = []         # (arrival, topic, payload)
         self.status = []         # (arrival, payload)
+        # Sparkplug payloads are binary: printed in hex (%x), one line each.
+        self.sparkplug = sparkplug
         argv = ["mosquitto_sub", "-h", ef.HOST, "-p", str(port), "-q", str(qos),
-                "-F", "%t\t%q\t%p", "-t", prefix + "/#", "-t", "ef-harness/probe"]
+                "-F", "%t\t%q\t%x" if sparkplug else "%t\t%q\t%p", "-t", prefix + "/#",
+                "-t", "ef-harness/probe"]
+        if sparkplug:
+            argv += ["-t", "spBv1.0/#"]
         if client_id:
             argv += ["-i", client_id, "-c"]
         self.proc = ef.Proc(argv, tmp.file(f"leansub-{id(self)}.log"), stdout_pipe=True)
@@ -164,7 +198,17 @@ class LeanSub:
             if len(parts) != 3:
                 continue
             topic, qos, payload = parts
-            if topic.startswith(tele):
+            if self.sparkplug:
+                payload = bytes.fromhex(payload.decode())
+            if self.sparkplug and b"/DDATA/" in topic:
+                with self.lock:
+                    self.telemetry += 1
+                    self.readings += sp_metric_count(payload)
+                    self.wire_bytes += publish_bytes(len(topic), len(payload), int(qos))
+                    if self.first_t is None:
+                        self.first_t = now
+                    self.last_t = now
+            elif topic.startswith(tele):
                 n = payload.count(b":") - 2   # "ts": and "values": are not readings
                 with self.lock:
                     self.telemetry += 1

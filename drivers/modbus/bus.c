@@ -1,5 +1,6 @@
 /* The bus thread: schedule (deadline order, skipped cycles), interruptible
- * waits, and the ef_source ops. */
+ * waits, and the ef_source ops. Queued writes are served at the top of every
+ * loop turn and before every request of a poll (bus_poll.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,21 +13,38 @@
 #include "common/log.h"
 #include "drivers/modbus/bus_priv.h"
 
-bool ef_mb_wait_ms(struct ef_mb_bus *b, int64_t ms)
+/* The wake pipe says "look again": at the stopping flag or the write
+ * queue, whose state is kept elsewhere, so its bytes are only drained. */
+static bool wait_impl(struct ef_mb_bus *b, int64_t ms, bool for_writes)
 {
     int64_t end = ef_mono_ms() + ms;
     for (;;) {
         ef_mb_alive(b);
         if (atomic_load(&b->stopping))
             return false;
+        if (for_writes && atomic_load(&b->writes.pending) > 0)
+            return true;
         int64_t left = end - ef_mono_ms();
         if (left <= 0)
             return true;
         struct pollfd pfd = {.fd = b->wake[0], .events = POLLIN};
         int slice = left > EF_MB_SLICE_MS ? EF_MB_SLICE_MS : (int)left;
-        if (poll(&pfd, 1, slice) > 0)
-            return !atomic_load(&b->stopping);
+        if (poll(&pfd, 1, slice) > 0) {
+            char junk[16];
+            while (read(b->wake[0], junk, sizeof junk) > 0)
+                ;
+        }
     }
+}
+
+bool ef_mb_wait_ms(struct ef_mb_bus *b, int64_t ms)
+{
+    return wait_impl(b, ms, false);
+}
+
+bool ef_mb_idle_ms(struct ef_mb_bus *b, int64_t ms)
+{
+    return wait_impl(b, ms, true);
 }
 
 /* RTU needs 3.5 character times of silence between frames; above 19200
@@ -53,6 +71,7 @@ static void schedule_next(struct ef_mb_bus *b, struct ef_mb_dev *d)
         d->next_due_ms += interval;
         skipped++;
     }
+    d->poll_no += 1 + skipped; /* slow points keep to the clock, not to the polls made */
     if (skipped) {
         atomic_fetch_add_explicit(&b->counters[d->index].skipped, skipped,
                                   memory_order_relaxed);
@@ -70,8 +89,9 @@ static void *bus_thread(void *arg)
         b->devs[i].next_due_ms = t0;
     while (!atomic_load(&b->stopping)) {
         ef_mb_alive(b);
+        ef_mb_serve_writes(b);
         if (b->ndevs == 0) {
-            ef_mb_wait_ms(b, EF_MB_SLICE_MS);
+            ef_mb_idle_ms(b, EF_MB_SLICE_MS);
             continue;
         }
         struct ef_mb_dev *next = &b->devs[0];
@@ -80,12 +100,13 @@ static void *bus_thread(void *arg)
                 next = &b->devs[i];
         int64_t wait = next->next_due_ms - ef_mono_ms();
         if (wait > 0) {
-            ef_mb_wait_ms(b, wait);
+            ef_mb_idle_ms(b, wait);
             continue;
         }
         ef_mb_poll_device(b, next);
         schedule_next(b, next);
     }
+    ef_mb_writes_close(b);
     ef_mb_conn_close(b, false);
     return NULL;
 }
@@ -97,8 +118,10 @@ static int bus_start(struct ef_source *src)
         return 0;
     atomic_store(&b->stopping, false);
     ef_mb_alive(b);
+    ef_mb_writes_open(b);
     int rc = pthread_create(&b->thread, NULL, bus_thread, b);
     if (rc != 0) {
+        ef_mb_writes_close(b);
         ef_err("bus %s: cannot start its thread: %s", b->bus->name, strerror(rc));
         return -1;
     }
@@ -131,7 +154,9 @@ static void bus_destroy(struct ef_source *src)
     bus_stop(src);
     ef_mb_conn_close(b, false);
     for (size_t i = 0; i < b->ndevs; i++) {
-        ef_plan_free(&b->devs[i].plan);
+        ef_plan_set_free(&b->devs[i].plans);
+        free(b->devs[i].text);
+        free(b->devs[i].text_at);
         free(b->devs[i].have);
         free(b->devs[i].values);
         free(b->devs[i].readings);
@@ -141,6 +166,7 @@ static void bus_destroy(struct ef_source *src)
         close(b->wake[0]);
     if (b->wake[1] >= 0)
         close(b->wake[1]);
+    pthread_mutex_destroy(&b->writes.lock);
     free(b);
 }
 
@@ -148,6 +174,7 @@ static const struct ef_source_ops bus_ops = {
     .start = bus_start,
     .stop = bus_stop,
     .destroy = bus_destroy,
+    .write = ef_mb_write,
 };
 
 static int init_dev(struct ef_mb_dev *d, const struct ef_config *cfg, size_t index)
@@ -159,9 +186,16 @@ static int init_dev(struct ef_mb_dev *d, const struct ef_config *cfg, size_t ind
     d->have = calloc(n, sizeof *d->have);
     d->values = calloc(n, sizeof *d->values);
     d->readings = calloc(n, sizeof *d->readings);
-    if (!d->have || !d->values || !d->readings)
+    d->text_at = calloc(n, sizeof *d->text_at);
+    size_t text = 0;
+    for (size_t i = 0; d->text_at && i < dev->npoints; i++) {
+        d->text_at[i] = text;
+        text += dev->points[i].type == EF_T_STRING ? EF_TEXT_MAX : 0;
+    }
+    d->text = malloc(text ? text : 1);
+    if (!d->have || !d->values || !d->readings || !d->text_at || !d->text)
         return -1;
-    return ef_plan_build_device(&d->plan, dev, &cfg->buses[dev->bus]);
+    return ef_plan_set_build(&d->plans, dev, &cfg->buses[dev->bus]);
 }
 
 struct ef_source *ef_modbus_bus_new(const struct ef_config *cfg, size_t bus_index,
@@ -181,6 +215,7 @@ struct ef_source *ef_modbus_bus_new(const struct ef_config *cfg, size_t bus_inde
     b->wake[0] = b->wake[1] = -1;
     b->backoff_ms = EF_MB_BACKOFF_MIN_MS;
     b->silence_us = rtu_silence_us(b->bus);
+    pthread_mutex_init(&b->writes.lock, NULL);
     if (pipe2(b->wake, O_CLOEXEC | O_NONBLOCK) < 0)
         goto oom;
     for (size_t i = 0; i < cfg->ndevices; i++)

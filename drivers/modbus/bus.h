@@ -26,6 +26,11 @@
  * called from the bus thread: sample() when at least one point was read,
  * then poll_result() after every poll.
  *
+ * Writes (the source's write op, bus_write.c): a bounded queue of 8 per
+ * bus, served before the next request, at most once, then read back; an
+ * offline device or a disconnected bus is refused at once. They count in
+ * the device's requests, errors and timeouts like reads.
+ *
  * Ownership: the source borrows CFG, SINK's context and COUNTERS (an array
  * indexed like cfg->devices); all must outlive it. ef_source_destroy frees it
  * (after ef_source_stop if it was started). */

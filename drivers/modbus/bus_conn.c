@@ -146,6 +146,7 @@ static int open_line(struct ef_mb_bus *b)
         return -1;
     }
     b->open_failing = false;
+    atomic_store(&b->line_down, false);
     b->last_io_us = 0;
     return 0;
 }
@@ -205,6 +206,7 @@ void ef_mb_conn_close(struct ef_mb_bus *b, bool backoff)
         b->sock = -1;
     }
     if (backoff) {
+        atomic_store(&b->line_down, true); /* writes are refused until it reopens */
         b->reopen_at_ms = ef_mono_ms() + b->backoff_ms;
         b->backoff_ms = b->backoff_ms * 2 > EF_MB_BACKOFF_MAX_MS ? EF_MB_BACKOFF_MAX_MS
                                                                 : b->backoff_ms * 2;

@@ -1,9 +1,12 @@
-/* One read on a Modbus TCP bus, with the reply checks of mbap.h.
+/* One read or write on a Modbus TCP bus, with the reply checks of mbap.h.
  *
  * The request is written here and the reply received by libmodbus
  * (modbus_receive_confirmation): the same send() and receive steps that
  * modbus_read_registers makes, so a reading costs what it did, but the
- * reply's unit id and MBAP length are checked before anything is decoded. */
+ * reply's unit id and MBAP length are checked before anything is decoded.
+ * Writes take the same path, so their replies are checked the same way (a
+ * write acknowledged by another unit is not taken as done), and a send()
+ * refused by a closed connection is known not to have left. */
 #include <errno.h>
 #include <sys/socket.h>
 
@@ -84,4 +87,46 @@ int ef_mb_tcp_read(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_pla
     else
         ef_mbap_regs(rsp, r->count, b->regs);
     return r->count;
+}
+
+int ef_mb_tcp_write(struct ef_mb_bus *b, struct ef_mb_dev *d, const struct ef_write_req *w,
+                    bool *not_sent)
+{
+    uint8_t req[EF_MBAP_WRITE_REQ_MAX];
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    uint16_t words[4] = {0};
+    unsigned nwords = 1;
+    if (w->fc == EF_WRITE_FC_COIL) {
+        words[0] = w->coil ? 0xFF00 : 0;
+    } else if (w->fc == EF_WRITE_FC_MASK) {
+        words[0] = w->and_mask;
+        words[1] = w->or_mask;
+        nwords = 2;
+    } else {
+        nwords = w->fc == EF_WRITE_FC_REGISTERS ? w->count : 1;
+        for (unsigned i = 0; i < nwords; i++)
+            words[i] = w->regs[i];
+    }
+    size_t len = ef_mbap_write_request(req, ++b->tid, (uint8_t)d->cfg->unit, w->fc, w->address,
+                                       words, nwords);
+    ssize_t n = send(modbus_get_socket(b->ctx), req, len, MSG_NOSIGNAL);
+    *not_sent = n < 0;
+    if (n != (ssize_t)len) {
+        if (n >= 0)
+            errno = EMBBADDATA; /* part of it left: treat as sent */
+        return -1;
+    }
+    int got = modbus_receive_confirmation(b->ctx, rsp);
+    if (got < 0)
+        return -1;
+    uint8_t exception = 0;
+    enum ef_mbap_verdict v = ef_mbap_check_write_reply(req, len, rsp, (size_t)got,
+                                                       d->cfg->check_unit, &exception);
+    if (v != EF_MBAP_OK && v != EF_MBAP_EXCEPTION)
+        warn_refused(b, d, v, rsp, got);
+    if (v != EF_MBAP_OK) {
+        errno = verdict_errno(v, exception);
+        return -1;
+    }
+    return 0;
 }

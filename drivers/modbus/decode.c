@@ -93,6 +93,8 @@ int ef_decode_regs(const uint16_t *regs, const struct ef_point *p, struct ef_val
         out->as.d = p->scaled ? ef_value_scale(d, p->scale, p->offset) : d;
         return 0;
     }
+    case EF_T_STRING: /* needs a text buffer: ef_decode_string (decode_text.h) */
+        return -1;
     case EF_T_BOOL: /* a bool on a register needs `bit`; treat as "non-zero" */
         out->kind = EF_VAL_BOOL;
         out->as.b = regs[0] != 0;

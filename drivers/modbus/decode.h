@@ -33,7 +33,7 @@
 
 /* Decodes P from REGS, which start at the point's own address and hold at
  * least ef_point_width(P) registers. Returns 0, or -1 if the point's
- * type is not a register type (never for a validated configuration). */
+ * type is not a numeric register type (strings: decode_text.h). */
 int ef_decode_regs(const uint16_t *regs, const struct ef_point *p, struct ef_value *out);
 
 /* Decodes a coil or discrete-input point from one bit as returned by

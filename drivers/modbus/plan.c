@@ -80,10 +80,10 @@ static void read_span(const struct ef_plan *plan, struct ef_plan_read *r)
     r->count = (uint16_t)(end - first->address);
 }
 
-static void set_limits(struct ef_plan *plan, const struct ef_bus *bus)
+static void set_limits(struct ef_plan *plan, int max_regs, int max_gap)
 {
-    unsigned regs = bus->max_regs > 0 ? (unsigned)bus->max_regs : EF_PLAN_MAX_REGS;
-    unsigned gap = bus->max_gap > 0 ? (unsigned)bus->max_gap : 0;
+    unsigned regs = max_regs > 0 ? (unsigned)max_regs : EF_PLAN_MAX_REGS;
+    unsigned gap = max_gap > 0 ? (unsigned)max_gap : 0;
     unsigned bits = regs * 16;
     if (regs > EF_PLAN_MAX_REGS)
         regs = EF_PLAN_MAX_REGS;
@@ -156,13 +156,13 @@ static int merge(struct ef_plan *plan)
     return 0;
 }
 
-int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t npoints,
-                  const struct ef_bus *bus)
+int ef_plan_build_with(struct ef_plan *plan, const struct ef_point *points, size_t npoints,
+                       int max_regs, int max_gap, const bool *keep)
 {
     memset(plan, 0, sizeof *plan);
     plan->points = points;
     plan->npoints = npoints;
-    set_limits(plan, bus);
+    set_limits(plan, max_regs, max_gap);
     if (npoints == 0)
         return 0;
     plan->order = malloc(npoints * sizeof *plan->order);
@@ -174,7 +174,7 @@ int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t np
         return -1;
     }
     for (size_t i = 0; i < npoints; i++)
-        if (points[i].has_register)
+        if (points[i].has_register && (!keep || keep[i]))
             plan->order[plan->norder++] = i;
     sort_order(points, plan->order, tmp, plan->norder);
     free(tmp);
@@ -186,10 +186,20 @@ int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t np
     return 0;
 }
 
+int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t npoints,
+                  const struct ef_bus *bus)
+{
+    return ef_plan_build_with(plan, points, npoints, bus->max_regs, bus->max_gap, NULL);
+}
+
 int ef_plan_build_device(struct ef_plan *plan, const struct ef_device *dev,
                          const struct ef_bus *bus)
 {
-    return ef_plan_build(plan, dev->points, dev->npoints, bus);
+    /* A loaded device has its limits resolved (its own, its template's or
+     * the bus's); a device built by hand without them takes the bus's. */
+    bool own = dev->max_regs > 0;
+    return ef_plan_build_with(plan, dev->points, dev->npoints, own ? dev->max_regs : bus->max_regs,
+                              own ? dev->max_gap : bus->max_gap, NULL);
 }
 
 void ef_plan_free(struct ef_plan *plan)

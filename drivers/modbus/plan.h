@@ -1,12 +1,13 @@
 /* The poll plan of one Modbus device: which reads one poll issues.
  *
- * Computed once from the device's points and its bus settings, pure (no I/O).
+ * Computed once from the device's points and limits, pure (no I/O).
  * Points are grouped by register kind, sorted by address and merged into as
- * few reads as the bus's max_gap and max_regs allow. Points that overlap (a
+ * few reads as max_gap and max_regs allow. Points that overlap (a
  * bit and the whole register at the same address, a uint16 inside a float32)
  * always share a read.
  *
- * Limits: a register read (input/holding) spans at most min(max_regs, 125)
+ * Limits (the device's max_regs and max_gap, by default its bus's): a
+ * register read (input/holding) spans at most min(max_regs, 125)
  * registers and leaves at most max_gap unused registers between points. A bit
  * read (coil/discrete) counts the same bytes on the wire, so both limits are
  * taken ×16 in bits: at most min(16 * max_regs, 2000) bits per read and at
@@ -60,7 +61,13 @@ struct ef_plan {
 int ef_plan_build(struct ef_plan *plan, const struct ef_point *points, size_t npoints,
                   const struct ef_bus *bus);
 
-/* Same, for a device of a loaded configuration. */
+/* Same, under explicit limits (a device's max_regs and max_gap), for the
+ * points whose KEEP flag is set (KEEP NULL: all of them). */
+int ef_plan_build_with(struct ef_plan *plan, const struct ef_point *points, size_t npoints,
+                       int max_regs, int max_gap, const bool *keep);
+
+/* Same, for every point of a device of a loaded configuration, under the
+ * device's max_regs and max_gap (which default to the bus's). */
 int ef_plan_build_device(struct ef_plan *plan, const struct ef_device *dev,
                          const struct ef_bus *bus);
 

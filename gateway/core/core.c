@@ -1,11 +1,14 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/core/core_priv.h"
 #include "gateway/core/gwalarm.h"
 #include "gateway/north/json.h"
+#include "gateway/north/sparkplug.h"
 
 struct slot *ef_core_slot(struct core_dev *d, size_t hint, const char *name)
 {
@@ -41,12 +44,16 @@ struct slot *ef_core_slot_stable(struct core_dev *d, size_t hint, const char *na
 }
 
 /* Report by exception: a reading goes out when it has no deadband, was
- * never sent, moved by at least its deadband since it was last sent, or its
- * heartbeat is due. */
+ * never sent, moved by at least its deadband since it was last sent, its
+ * heartbeat is due, or it is forced (a write's read-back). */
 static bool must_send(const struct ef_reading *r, const struct slot *s, int64_t ts, int heartbeat_s)
 {
     double db = r->point ? r->point->deadband : 0;
-    if (db <= 0 || s == NULL || s->last_sent_ms == 0)
+    /* Text has no distance to measure (the configuration refuses deadbands
+     * on strings): it goes out whenever it is read. A forced reading (the
+     * read-back after a write) goes out whatever its deadband. */
+    if (r->forced || db <= 0 || r->value.kind == EF_VAL_STRING || s == NULL ||
+        s->last_sent_ms == 0)
         return true;
     if (heartbeat_s > 0 && ts - s->last_sent_ms >= (int64_t)heartbeat_s * 1000)
         return true; /* heartbeat_s = 0: never forced */
@@ -66,7 +73,10 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
          * the configuration; a serial parser's names live in a buffer. */
         bool stable = r->point && r->name == r->point->name;
         struct slot *s = ef_core_slot_stable(d, i, r->name, stable);
-        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low))
+        if (s)
+            ef_core_keep_last(s, r, smp->ts_ms);
+        if (s && r->point && (r->point->has_alarm_high || r->point->has_alarm_low) &&
+            r->value.kind != EF_VAL_STRING)
             *alarm_changed |= ef_core_check_limits(c, d, s, r, smp->ts_ms);
         d->include[i] = must_send(r, s, smp->ts_ms, d->heartbeat_s);
         if (d->include[i]) {
@@ -79,6 +89,21 @@ static size_t select_readings(struct ef_core *c, struct core_dev *d, const struc
         }
     }
     return nsend;
+}
+
+/* Sparkplug: the stored form of DDATA (by name; aliases and seq are added
+ * when it is sent, gateway/north/sparkplug.h). Returns like ef_queue_push,
+ * or -EMSGSIZE when it does not fit. */
+static int push_sparkplug(struct ef_core *c, struct core_dev *d, const struct ef_sample *smp,
+                          size_t n)
+{
+    struct ef_pbw w;
+    ef_pbw_init(&w, d->payload, CORE_PAYLOAD_MAX);
+    ef_sp_payload_ddata_stored(&w, smp->ts_ms, smp->readings, n, d->include, d->serial);
+    if (!ef_pbw_ok(&w))
+        return -EMSGSIZE;
+    return ef_queue_push(c->q, EF_CLASS_TELEMETRY, d->topic_telemetry, d->payload, w.len,
+                         c->cfg->mqtt.telemetry_qos, false, smp->ts_ms);
 }
 
 static void core_on_sample(void *ctx, const struct ef_sample *smp)
@@ -104,7 +129,12 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
         nsend = 0;
         rc = 1;
     }
-    if (nsend > 0) {
+    if (c->sp) {
+        /* Every value, sent or not, is the device's current state for DBIRTH. */
+        ef_sp_node_sample(c->sp, smp->source_index, smp);
+        if (nsend > 0)
+            rc = push_sparkplug(c, d, smp, n);
+    } else if (nsend > 0) {
         ef_payload_telemetry(&b, smp->ts_ms, smp->readings, n, d->include);
         if (unsynced)
             ef_payload_mark_unsynced(&b);
@@ -125,7 +155,7 @@ static void core_on_sample(void *ctx, const struct ef_sample *smp)
     } else {
         atomic_fetch_add_explicit(&c->queue_errors, 1, memory_order_relaxed);
         ef_warn("%s: telemetry message not queued (%s)", d->name,
-                ef_buf_ok(&b) ? "queue error" : "payload too large");
+                rc == -EMSGSIZE || !ef_buf_ok(&b) ? "payload too large" : "queue error");
     }
 }
 
@@ -138,6 +168,8 @@ static int dev_init(struct ef_core *c, struct core_dev *d, const char *name, int
              c->cfg->mqtt.topic_prefix, c->cfg->gateway.id, name);
     snprintf(d->topic_alarm, sizeof d->topic_alarm, "%s/%s/alarm/%s", c->cfg->mqtt.topic_prefix,
              c->cfg->gateway.id, name);
+    snprintf(d->topic_avail, sizeof d->topic_avail, "%s/%s/availability/%s",
+             c->cfg->mqtt.topic_prefix, c->cfg->gateway.id, name);
     d->heartbeat_s = heartbeat_s;
     d->offline_after = offline_after;
     d->payload = malloc(CORE_PAYLOAD_MAX);
@@ -165,9 +197,11 @@ struct ef_core *ef_core_new(const struct ef_config *cfg, struct ef_queue *q, boo
     for (size_t i = 0; i < cfg->ndevices; i++)
         rc |= dev_init(c, &c->devs[i], cfg->devices[i].name, cfg->devices[i].heartbeat_s,
                        cfg->devices[i].offline_after);
-    for (size_t i = 0; i < cfg->nserials; i++)
+    for (size_t i = 0; i < cfg->nserials; i++) {
         rc |= dev_init(c, &c->devs[cfg->ndevices + i], cfg->serials[i].name,
                        cfg->serials[i].heartbeat_s, cfg->serials[i].offline_after);
+        c->devs[cfg->ndevices + i].serial = true;
+    }
     c->sink.sample = core_on_sample;
     c->sink.poll_result = ef_core_on_poll;
     c->sink.ctx = c;
@@ -185,6 +219,8 @@ void ef_core_free(struct ef_core *c)
         return;
     for (size_t i = 0; i < c->ndevs; i++) {
         pthread_mutex_destroy(&c->devs[i].lock);
+        for (size_t k = 0; k < c->devs[i].nslots; k++)
+            free(c->devs[i].slots[k].text);
         free(c->devs[i].slots);
         free(c->devs[i].payload);
         free(c->devs[i].include);
@@ -192,6 +228,14 @@ void ef_core_free(struct ef_core *c)
     pthread_mutex_destroy(&c->store_lock);
     free(c->devs);
     free(c);
+}
+
+void ef_core_set_sparkplug(struct ef_core *c, struct ef_sp_node *sp)
+{
+    c->sp = sp;
+    for (size_t i = 0; sp && i < c->ndevs; i++)
+        snprintf(c->devs[i].topic_telemetry, sizeof c->devs[i].topic_telemetry, "%s",
+                 ef_sp_node_ddata_topic(sp, i));
 }
 
 const struct ef_sink *ef_core_sink(struct ef_core *c) { return &c->sink; }
@@ -215,3 +259,43 @@ void ef_core_get_stats(struct ef_core *c, struct ef_core_stats *out)
 }
 
 void ef_core_set_clock(struct ef_core *c, struct ef_clock_watch *clock) { c->clock = clock; }
+
+char **ef_core_availability_topics(const struct ef_core *c, size_t *n)
+{
+    char **t = calloc(c->ndevs ? c->ndevs : 1, sizeof *t);
+    *n = 0;
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < c->ndevs; i++) {
+        t[i] = strdup(c->devs[i].topic_avail);
+        if (!t[i]) {
+            ef_core_topics_free(t, i);
+            return NULL;
+        }
+    }
+    *n = c->ndevs;
+    return t;
+}
+
+void ef_core_topics_free(char **topics, size_t n)
+{
+    for (size_t i = 0; topics && i < n; i++)
+        free(topics[i]);
+    free(topics);
+}
+
+void ef_core_retire_availability(struct ef_core *c, char *const *prev, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        bool kept = false;
+        for (size_t i = 0; i < c->ndevs && !kept; i++)
+            kept = strcmp(c->devs[i].topic_avail, prev[k]) == 0;
+        if (kept)
+            continue;
+        int rc = ef_queue_push(c->q, EF_CLASS_ALARM, prev[k], "", 0, 1, true, ef_wall_ms());
+        if (rc != 0)
+            ef_err("removal of %s could not be made durable (%s)", prev[k], strerror(-rc));
+        else
+            ef_info("reload: availability of %s removed", prev[k]);
+    }
+}

@@ -57,6 +57,33 @@ bool ef_core_check_limits(struct ef_core *c, struct core_dev *d, struct slot *s,
     return n > 0;
 }
 
+/* Availability is state, not an event: retained, QoS 1, and durable like an
+ * alarm, so the broker ends up with the latest one even across outages and
+ * crashes (the queue sends a class oldest first). */
+static void push_availability(struct ef_core *c, const char *topic, const char *text,
+                              int64_t ts_ms)
+{
+    int rc = ef_queue_push(c->q, EF_CLASS_ALARM, topic, text, strlen(text), 1, true, ts_ms);
+    if (rc != 0)
+        ef_err("availability on %s could not be made durable (%s); it is kept in memory",
+               topic, strerror(-rc));
+}
+
+/* online after the first answered poll of this configuration, offline when
+ * the offline alarm becomes active, online again when it clears. Called
+ * with the device's lock held, after the offline state machine ran. */
+static void follow_availability(struct ef_core *c, struct core_dev *d, int change,
+                                bool answered, int64_t ts_ms)
+{
+    if (change > 0 && d->avail != AVAIL_OFFLINE) {
+        d->avail = AVAIL_OFFLINE;
+        push_availability(c, d->topic_avail, "offline", ts_ms);
+    } else if (answered && !d->offline.offline && d->avail != AVAIL_ONLINE) {
+        d->avail = AVAIL_ONLINE;
+        push_availability(c, d->topic_avail, "online", ts_ms);
+    }
+}
+
 void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
 {
     struct ef_core *c = ctx;
@@ -64,6 +91,8 @@ void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
         return;
     struct core_dev *d = &c->devs[index];
     pthread_mutex_lock(&d->lock);
+    d->last_poll_ms = ts_ms;
+    d->last_answered = answered;
     int change = ef_offline_eval(&d->offline, d->offline_after, answered);
     if (change) {
         char payload[128];
@@ -75,7 +104,10 @@ void ef_core_on_poll(void *ctx, size_t index, int64_t ts_ms, bool answered)
         else
             ef_info("device %s answers again", d->name);
         push_alarm(c, d->topic_alarm, b.data, b.len, ts_ms);
+        if (c->sp) /* Sparkplug: DDEATH now, DBIRTH when it answers again */
+            ef_sp_node_device_online(c->sp, index, change < 0);
     }
+    follow_availability(c, d, change, answered, ts_ms);
     pthread_mutex_unlock(&d->lock);
     if (change)
         ef_core_save_alarms(c);
@@ -149,8 +181,20 @@ void ef_core_save_alarms(struct ef_core *c)
     size_t len = format_states(c, &text);
     /* Never through a symlink or over a foreign file (common/file.h). */
     int rc = text ? ef_file_replace(c->store_path, text, len) : -ENOMEM;
-    if (rc < 0)
-        ef_err("cannot save alarm states to %s: %s", c->store_path, ef_file_strerror(rc));
+    /* Logged once per change of outcome, not once per alarm change: a full
+     * or failing disk must not flood the journal (the queue's disk errors
+     * are logged the same way). */
+    if (rc < 0) {
+        c->save_failed++;
+        if (rc != c->save_err)
+            ef_err("cannot save alarm states to %s: %s", c->store_path, ef_file_strerror(rc));
+        c->save_err = rc;
+    } else if (c->save_err) {
+        ef_info("alarm states saved to %s again, after %llu failed save%s", c->store_path,
+                (unsigned long long)c->save_failed, c->save_failed == 1 ? "" : "s");
+        c->save_err = 0;
+        c->save_failed = 0;
+    }
     free(text);
     pthread_mutex_unlock(&c->store_lock);
 }

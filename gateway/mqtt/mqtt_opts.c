@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "config/config_value.h"
 #include "gateway/mqtt/paho_dl.h"
 
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
@@ -47,15 +48,27 @@ int ef_mqtt_opts_init(struct ef_mqtt_opts *o, const struct ef_mqtt *m)
 {
     memset(o, 0, sizeof *o);
     o->m = m;
-    const char *u = m->uri;
-    if (has_prefix(u, "mqtt://"))
-        snprintf(o->uri, sizeof o->uri, "tcp://%s", u + 7);
-    else if (has_prefix(u, "mqtts://"))
-        snprintf(o->uri, sizeof o->uri, "ssl://%s", u + 8);
-    else
-        snprintf(o->uri, sizeof o->uri, "%s", u);
-    o->tls = has_prefix(o->uri, "ssl://") || has_prefix(o->uri, "wss://");
-    o->websocket = has_prefix(o->uri, "ws://") || has_prefix(o->uri, "wss://");
+    const char *list = m->uri, *u;
+    size_t n;
+    while (o->nuris < EF_MQTT_URIS_MAX && (n = ef_cv_uri_next(&list, &u)) > 0) {
+        struct ef_mqtt_uri *b = &o->uris[o->nuris++];
+        char text[sizeof b->text];
+        snprintf(text, sizeof text, "%.*s", (int)n, u);
+        memcpy(b->text, text, sizeof text);
+        if (has_prefix(text, "mqtt://"))
+            snprintf(b->uri, sizeof b->uri, "tcp://%s", text + 7);
+        else if (has_prefix(text, "mqtts://"))
+            snprintf(b->uri, sizeof b->uri, "ssl://%s", text + 8);
+        else
+            snprintf(b->uri, sizeof b->uri, "%s", text);
+        b->tls = has_prefix(b->uri, "ssl://") || has_prefix(b->uri, "wss://");
+        b->websocket = has_prefix(b->uri, "ws://") || has_prefix(b->uri, "wss://");
+        o->tls = o->tls || b->tls;
+    }
+    if (o->nuris == 0) { /* the config loader refuses this: a guard, not a path */
+        ef_err("mqtt: no broker uri");
+        return -1;
+    }
 
     MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     o->ssl = ssl;
@@ -86,19 +99,20 @@ void ef_mqtt_opts_free(struct ef_mqtt_opts *o)
     }
 }
 
-void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, MQTTAsync_connectOptions *co,
+void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, size_t i, MQTTAsync_connectOptions *co,
                           const char *status_topic)
 {
     const struct ef_mqtt *m = o->m;
+    const struct ef_mqtt_uri *b = &o->uris[i];
     if (m->version == 5) {
-        MQTTAsync_connectOptions init = o->websocket ? (MQTTAsync_connectOptions)
+        MQTTAsync_connectOptions init = b->websocket ? (MQTTAsync_connectOptions)
                                                            MQTTAsync_connectOptions_initializer5_ws
                                                      : (MQTTAsync_connectOptions)
                                                            MQTTAsync_connectOptions_initializer5;
         *co = init;
         co->cleanstart = 1;
     } else {
-        MQTTAsync_connectOptions init = o->websocket ? (MQTTAsync_connectOptions)
+        MQTTAsync_connectOptions init = b->websocket ? (MQTTAsync_connectOptions)
                                                            MQTTAsync_connectOptions_initializer_ws
                                                      : (MQTTAsync_connectOptions)
                                                            MQTTAsync_connectOptions_initializer;
@@ -114,12 +128,12 @@ void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, MQTTAsync_connectOptions *co,
     co->will = &o->will;
     co->username = m->username[0] ? m->username : NULL;
     co->password = o->password;
-    co->ssl = o->tls ? &o->ssl : NULL;
+    co->ssl = b->tls ? &o->ssl : NULL;
 }
 
-void ef_mqtt_warn_insecure(const struct ef_mqtt_opts *o)
+void ef_mqtt_warn_insecure(const struct ef_mqtt_opts *o, size_t i)
 {
-    if (o->tls && !o->m->tls_verify)
+    if (o->uris[i].tls && !o->m->tls_verify)
         ef_warn("mqtt: tls_verify is off: the broker's certificate and host name are NOT checked");
 }
 
@@ -394,32 +408,32 @@ out:
 
 /* Leaves WHY empty when the probe got as far as paho should have: a TCP
  * connection, and for TLS a good handshake. */
-static void diagnose(const struct ef_mqtt_opts *o, char *why, size_t wlen, char *host,
+static void diagnose(const struct ef_mqtt_opts *o, size_t i, char *why, size_t wlen, char *host,
                      size_t hlen, char *port, size_t plen)
 {
     why[0] = '\0';
-    if (split_host_port(o->uri, host, hlen, port, plen) != 0)
+    if (split_host_port(o->uris[i].uri, host, hlen, port, plen) != 0)
         return;
     int fd = probe_connect(host, port, why, wlen);
     if (fd < 0)
         return;
-    if (o->tls && probe_tls(o->m, fd, host, why, wlen) == 0)
+    if (o->uris[i].tls && probe_tls(o->m, fd, host, why, wlen) == 0)
         why[0] = '\0';
     close(fd);
 }
 
-const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int code, int reason,
-                                             const char *msg)
+const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, size_t i, int code,
+                                             int reason, const char *msg)
 {
     static _Thread_local char why[512];
     /* paho says "TCP connect timeout" whether the TCP connect, the TLS or
      * WebSocket handshake or the wait for CONNACK ran out of time: a probe
      * that gets through tells a silent broker from an unreachable one. */
     bool timeout = code == MQTTASYNC_FAILURE && msg && strstr(msg, "timeout");
-    if (code != MQTTASYNC_FAILURE || (!o->tls && !timeout))
+    if (code != MQTTASYNC_FAILURE || (!o->uris[i].tls && !timeout))
         return ef_mqtt_describe_failure(code, reason, msg);
     char host[256], port[16];
-    diagnose(o, why, sizeof why, host, sizeof host, port, sizeof port);
+    diagnose(o, i, why, sizeof why, host, sizeof host, port, sizeof port);
     if (!why[0] && timeout && host[0])
         snprintf(why, sizeof why,
                  "%s port %s accepts connections, but no CONNACK came within %d s "

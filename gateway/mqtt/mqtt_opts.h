@@ -12,11 +12,19 @@
 /* How long paho waits for a connection, handshakes and CONNACK included. */
 #define EF_MQTT_CONNECT_TIMEOUT_S 10
 
-struct ef_mqtt_opts {
-    const struct ef_mqtt *m; /* borrowed; outlives the options */
-    char uri[EF_STR_MAX + 8]; /* mqtt:// -> tcp://, mqtts:// -> ssl:// */
+/* One broker of [mqtt] uri. */
+struct ef_mqtt_uri {
+    char text[EF_STR_MAX];    /* as configured, for messages */
+    char uri[EF_STR_MAX + 8]; /* for paho: mqtt:// -> tcp://, mqtts:// -> ssl:// */
     bool tls;
     bool websocket;
+};
+
+struct ef_mqtt_opts {
+    const struct ef_mqtt *m; /* borrowed; outlives the options */
+    struct ef_mqtt_uri uris[EF_MQTT_URIS_MAX]; /* in the order they are tried */
+    size_t nuris;
+    bool tls; /* one of them is a TLS uri: paho's TLS build serves them all */
     char *password; /* from password_file; wiped and freed by _free */
     MQTTAsync_SSLOptions ssl;
     MQTTAsync_willOptions will;
@@ -26,20 +34,21 @@ struct ef_mqtt_opts {
 int ef_mqtt_opts_init(struct ef_mqtt_opts *o, const struct ef_mqtt *m);
 void ef_mqtt_opts_free(struct ef_mqtt_opts *o);
 
-/* Fills connect options (version, keepalive, clean session, will on
- * STATUS_TOPIC, TLS, credentials, no automatic reconnect, no paho buffering).
- * The pointers stored refer into O, which must outlive the connect call. */
-void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, MQTTAsync_connectOptions *co,
+/* Fills connect options for broker I of O (version, keepalive, clean
+ * session, will on STATUS_TOPIC, TLS, credentials, no automatic reconnect,
+ * no paho buffering). The pointers stored refer into O, which must outlive
+ * the connect call. */
+void ef_mqtt_fill_connect(struct ef_mqtt_opts *o, size_t i, MQTTAsync_connectOptions *co,
                           const char *status_topic);
 
-/* Logs a warning at every connect when certificate checks are off. */
-void ef_mqtt_warn_insecure(const struct ef_mqtt_opts *o);
+/* Logs a warning at every TLS connect (broker I) when certificate checks are off. */
+void ef_mqtt_warn_insecure(const struct ef_mqtt_opts *o, size_t i);
 
 /* A human sentence for a failed connect: paho code, MQTT 5 reason code,
  * paho's message. Returns a pointer to a thread-local buffer. */
 const char *ef_mqtt_describe_failure(int code, int reason, const char *msg);
 
-/* Like ef_mqtt_describe_failure, but for a TLS connection that failed
+/* Like ef_mqtt_describe_failure, but for a TLS connection (to broker I) that failed
  * without a reason (paho code -1) it finds the reason itself: one TCP
  * connect and TLS handshake of its own to the broker (at most ~4.5 s),
  * with the same CA, client certificate and host name, giving e.g. "the
@@ -51,7 +60,7 @@ const char *ef_mqtt_describe_failure(int code, int reason, const char *msg);
  * if that fails (logged), the sentence of ef_mqtt_describe_failure.
  * A connect that timed out (any scheme) is probed the same way: when the
  * probe gets through, the sentence says that no CONNACK came. */
-const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, int code, int reason,
-                                             const char *msg);
+const char *ef_mqtt_describe_connect_failure(const struct ef_mqtt_opts *o, size_t i, int code,
+                                             int reason, const char *msg);
 
 #endif

@@ -28,33 +28,42 @@ static void *pub_thread(void *arg)
         ef_pub_report_connect_failure(p);
         pthread_mutex_lock(&p->lock);
         enum pub_state st = p->state;
-        bool lost = p->lost, birth = p->need_birth;
+        bool lost = p->lost, birth = p->need_birth, walk_on = p->walk_on;
         p->lost = false;
         p->need_birth = false;
         pthread_mutex_unlock(&p->lock);
 
         if (lost) {
+            if (p->has_dialect)
+                p->dialect.link(p->dialect.ctx, false);
             ef_pub_learn(p);
             ef_pub_reclaim(p);
             ef_pub_reclaim_replies(p);
             next_attempt = now + ef_pub_backoff_ms(attempt++);
         }
-        if (st == ST_DOWN && now >= next_attempt) {
+        if (st == ST_DOWN && (now >= next_attempt || walk_on)) {
+            /* An attempt starts at the first broker; a broker that fails
+             * hands over to the next one at once (walk_on), and only a
+             * failure of the last one waits out the back-off. */
             pthread_mutex_lock(&p->lock);
             p->state = ST_CONNECTING;
+            p->uri = p->next_uri;
+            p->walk_on = false;
             pthread_mutex_unlock(&p->lock);
             int rc = ef_pub_start_connect(p);
             if (rc != MQTTASYNC_SUCCESS)
                 ef_pub_connect_failed(p, rc, 0, NULL);
             else
                 ef_pub_hasten_connect(p);
-            next_attempt = now + ef_pub_backoff_ms(attempt++);
+            if (!walk_on)
+                next_attempt = now + ef_pub_backoff_ms(attempt++);
         }
         if (birth) {
             /* Nothing of this connection is in flight yet (the ef_pub_pump waits
              * for `ready`), so whatever is still live belongs to the old one. */
             attempt = 0;
             ef_pub_reclaim(p);
+            ef_pub_dialect_up(p);
             int rc = ef_pub_send_status(p, "online", false);
             pthread_mutex_lock(&p->lock);
             if (rc == MQTTASYNC_SUCCESS)
@@ -64,12 +73,13 @@ static void *pub_thread(void *arg)
             pthread_mutex_unlock(&p->lock);
             if (rc == MQTTASYNC_SUCCESS) {
                 ef_pub_after_birth(p);
+                ef_session_connected(p->session);
                 ef_queue_set_connected(p->q, true);
             } else
                 ef_debug("mqtt: birth refused by paho (%d), retrying", rc);
         }
         if (st == ST_UP && now >= next_stall_check && ef_pub_acks_stalled(p, now)) {
-            ef_warn("no acknowledgement from %s for %d s: reconnecting", p->mqtt.uri,
+            ef_warn("no acknowledgement from %s for %d s: reconnecting", ef_pub_uri(p),
                     p->mqtt.keepalive_s);
             MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
             dopt.timeout = 0;
@@ -79,6 +89,7 @@ static void *pub_thread(void *arg)
         }
         ef_pub_deliver_inbound(p);
         ef_pub_send_replies(p);
+        ef_pub_session_step(p);
         ef_pub_pump(p);
         if (now >= next_stall_check)
             next_stall_check = now + 250;
@@ -94,7 +105,9 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
         return NULL;
     p->mqtt = cfg->mqtt;
     p->q = q;
+    p->session = ef_session_new();
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->client_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -102,37 +115,34 @@ struct ef_publisher *ef_pub_new(const struct ef_config *cfg, struct ef_queue *q)
     pthread_condattr_destroy(&ca);
     snprintf(p->status_topic, sizeof p->status_topic, "%s/%s/status", cfg->mqtt.topic_prefix,
              cfg->gateway.id);
-    if (ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
+    if (!p->session || ef_mqtt_opts_init(&p->opts, &p->mqtt) != 0) {
         ef_pub_free(p);
         return NULL;
     }
-    /* paho's TLS build only for a TLS uri: it maps libssl and libcrypto. */
+    /* paho's TLS build only when a uri needs it (it maps libssl and
+     * libcrypto); it serves plain uris as well, so a mixed list takes it. */
     p->paho = ef_paho_get(p->opts.tls);
     if (!p->paho) {
         ef_err("mqtt: cannot create a client for %s", cfg->mqtt.uri);
         ef_pub_free(p);
         return NULL;
     }
-    MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
-    cro.sendWhileDisconnected = 0; /* the queue is the only buffer */
-    /* paho counts PUBLISH commands not yet written against this cap even while
-     * connected (MQTTAsync_send), including those a dead connection left
-     * behind: leave ample room. Our window bounds what we add; the cap only
-     * has to never refuse the birth or a retry. */
-    cro.maxBufferedMessages = 1000;
-    cro.MQTTVersion = p->mqtt.version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-    int rc = p->paho->createWithOptions(&p->client, p->opts.uri, cfg->mqtt.client_id,
-                                        MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
-
+    p->used_uri = -1;
+    /* The first client now, so that paho's refusal is reported at start. */
+    int rc = ef_pub_make_client(p, 0);
     if (rc != MQTTASYNC_SUCCESS) {
-        ef_err("mqtt: cannot create a client for %s (paho error %d)", cfg->mqtt.uri, rc);
-        p->client = NULL;
+        ef_err("mqtt: cannot create a client for %s (paho error %d)", p->opts.uris[0].text, rc);
         ef_pub_free(p);
         return NULL;
     }
-    p->paho->setCallbacks(p->client, p, ef_pub_connection_lost, ef_pub_on_message, NULL);
     srand((unsigned)ef_mono_us() ^ (unsigned)getpid());
     return p;
+}
+
+void ef_pub_set_dialect(struct ef_publisher *p, const struct ef_pub_dialect *s)
+{
+    p->dialect = *s;
+    p->has_dialect = true;
 }
 
 int ef_pub_start(struct ef_publisher *p)
@@ -170,6 +180,10 @@ void ef_pub_stop(struct ef_publisher *p, int timeout_ms)
     bool up = p->state == ST_UP;
     p->state = ST_CLOSING;
     pthread_mutex_unlock(&p->lock);
+    if (up)
+        ef_pub_dialect_death(p); /* Sparkplug: NDEATH before an intentional disconnect */
+    if (p->has_dialect)
+        p->dialect.link(p->dialect.ctx, false);
     if (up) {
         ef_pub_send_status(p, "offline", true);
         MQTTAsync_disconnectOptions dopt = MQTTAsync_disconnectOptions_initializer;
@@ -192,8 +206,10 @@ void ef_pub_free(struct ef_publisher *p)
         p->paho->destroy(&p->client);
     ef_pub_inbound_free(p);
     ef_mqtt_opts_free(&p->opts);
+    ef_session_free(p->session);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->client_lock);
     free(p);
 }
 
@@ -203,6 +219,7 @@ void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out)
     pthread_mutex_lock(&p->lock);
     *out = p->stats;
     out->connected = p->state == ST_UP;
+    snprintf(out->broker, sizeof out->broker, "%s", out->connected ? ef_pub_uri(p) : "");
     pthread_mutex_unlock(&p->lock);
 }
 

@@ -1,6 +1,7 @@
 /* The publisher: drains the queue into one MQTT connection (paho MQTTAsync).
  *
- * Its thread connects to [mqtt] uri with the retained "offline" will on
+ * Its thread connects to a broker of [mqtt] uri (tried in order at each
+ * attempt) with the retained "offline" will on
  * P/G/status, publishes the retained "online" birth after every connect,
  * then takes messages from the queue while connected with at most
  * EF_PUB_WINDOW in flight. paho's success callback acknowledges a queue
@@ -24,6 +25,36 @@
 
 struct ef_publisher;
 
+/* A message of the dialect below, outside the queue or in place of a queued one. */
+struct ef_pub_out {
+    const char *topic;
+    const void *payload;
+    size_t len;
+    int qos;
+    bool retain;
+};
+
+#define EF_PUB_CONTROL_SEND 1         /* send OUT (outside the queue), then ask again */
+#define EF_PUB_CONTROL_READY 0        /* queue messages may go */
+#define EF_PUB_CONTROL_WAIT (-1)      /* hold the queue (asked again on every turn) */
+#define EF_PUB_CONTROL_DISCONNECT (-2) /* drop the connection and reconnect */
+#define EF_PUB_PREPARE_SEND 1         /* send OUT in place of the queue message */
+#define EF_PUB_PREPARE_SKIP 0         /* do not send it: acknowledge it to the queue */
+#define EF_PUB_PREPARE_LATER (-1)     /* give it back: control messages first */
+
+/* A session protocol layered on the connection (Sparkplug B: its will,
+ * births and sequence numbers); what it receives comes through
+ * ef_pub_subscribe. Called on the publisher thread. Messages returned stay
+ * valid until the next call of the same hook. */
+struct ef_pub_dialect {
+    void *ctx;
+    void (*will)(void *ctx, struct ef_pub_out *will); /* before each CONNECT */
+    void (*death)(void *ctx, struct ef_pub_out *out); /* graceful stop, before DISCONNECT */
+    void (*link)(void *ctx, bool up);                 /* CONNACK, or the connection ended */
+    int (*control)(void *ctx, struct ef_pub_out *out);                      /* EF_PUB_CONTROL_* */
+    int (*prepare)(void *ctx, const struct ef_qmsg *m, struct ef_pub_out *out); /* EF_PUB_PREPARE_* */
+};
+
 struct ef_pub_stats {
     uint64_t connects;          /* successful connections */
     uint64_t connect_failures;  /* refused or failed attempts */
@@ -34,10 +65,12 @@ struct ef_pub_stats {
     uint64_t too_large;         /* telemetry larger than the broker takes, dropped */
     uint64_t alarm_too_large;   /* alarms larger than the broker takes, set aside */
     uint64_t stats_too_large;   /* stats messages larger than the broker takes */
+    uint64_t switches;          /* connections made to another broker than the last one */
     uint64_t inbound_dropped;   /* arrived messages dropped: the inbox was full */
     uint64_t replies_sent;      /* replies (command results) acknowledged */
     uint64_t replies_dropped;   /* replies dropped: too many waiting */
     bool connected;
+    char broker[EF_STR_MAX];    /* the uri in use, as configured; "" when not connected */
 };
 
 /* A message that arrived on a subscription. Pointers are valid during the
@@ -89,6 +122,10 @@ void ef_pub_on_connected(struct ef_publisher *p, void (*fn)(void *ctx), void *ct
 int ef_pub_reply(struct ef_publisher *p, const char *topic, const void *payload, size_t len,
                  const void *correlation, size_t correlation_len);
 
+/* Layers session S (copied; its ctx must outlive the publisher) on the
+ * connection. Call before ef_pub_start. */
+void ef_pub_set_dialect(struct ef_publisher *p, const struct ef_pub_dialect *s);
+
 /* Starts the connect-and-drain thread. Returns 0 or -1. */
 int ef_pub_start(struct ef_publisher *p);
 
@@ -105,6 +142,22 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
                         size_t len);
 
 void ef_pub_get_stats(struct ef_publisher *p, struct ef_pub_stats *out);
+
+/* A retained message of the session set. */
+struct ef_pub_msg {
+    const char *topic;
+    const char *payload; /* LEN bytes; an empty one deletes the retained message */
+    size_t len;
+};
+
+/* The session set (gateway/mqtt/pub_session.h): retained messages sent at
+ * QoS 1 after every connect's birth, outside the queue. Replaces the
+ * previous set, copied; due at once when connected. Any thread. Returns 0
+ * or -1 (out of memory; the previous set stays). */
+int ef_pub_set_session(struct ef_publisher *p, const struct ef_pub_msg *msgs, size_t n);
+
+/* Any thread (a subscription's handler too): send the session set again. */
+void ef_pub_resend_session(struct ef_publisher *p);
 
 /* Monotonic ms of the publisher thread's last loop turn (watchdog). */
 int64_t ef_pub_alive_ms(struct ef_publisher *p);

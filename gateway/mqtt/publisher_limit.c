@@ -103,30 +103,6 @@ bool ef_pub_set_aside_if_too_large(struct ef_publisher *p, struct ef_qmsg *m, si
     return true;
 }
 
-/* Commands paho had queued but not written when a connection broke are
- * written on the next connection: such a message may break that one too. */
-void ef_pub_orphan_locked(struct ef_publisher *p, struct ticket *t)
-{
-    t->maybe = true;
-    t->conn = 0;
-    if (p->state == ST_UP) { /* reclaimed at the birth: already reconnected */
-        t->conn = p->conn;
-        t->sent_ms = ef_mono_ms();
-    }
-}
-
-void ef_pub_adopt_orphans_locked(struct ef_publisher *p)
-{
-    int64_t now = ef_mono_ms();
-    for (size_t i = 0; i < EF_PUB_TICKETS; i++) {
-        struct ticket *t = &p->tickets[i];
-        if (t->maybe && t->conn == 0 && t->size) {
-            t->conn = p->conn;
-            t->sent_ms = now;
-        }
-    }
-}
-
 void ef_pub_proven_locked(struct ef_publisher *p, size_t size)
 {
     if (size > p->limit.proven)
@@ -138,8 +114,8 @@ void ef_pub_proven_locked(struct ef_publisher *p, size_t size)
 /* The rule, applied at each loss of a connection the broker closed:
  * - the suspect is the largest packet sent on that connection in the
  *   LEARN_WINDOW_MS before it broke (in flight or not: at QoS 0 a message
- *   is settled once written), or that paho may have written at its start
- *   from its own queue (see ef_pub_orphan_locked);
+ *   is settled once written); what paho had not written dies with its
+ *   client (ef_pub_make_client), so nothing older is written later;
  * - it counts as a strike only if it is larger than any packet the broker
  *   is known to have taken: acknowledged at QoS 1/2, or written on a
  *   connection that then stayed up for LEARN_WINDOW_MS;
@@ -195,7 +171,7 @@ void ef_pub_learn(struct ef_publisher *p)
         ef_warn("mqtt: %s closed the connection %d times in a row right after a message of "
                 "%zu bytes or more: taking %zu bytes as the largest packet it takes (until "
                 "restart); larger messages are set aside",
-                p->mqtt.uri, LEARN_STRIKES, learned + 1, learned);
+                ef_pub_uri(p), LEARN_STRIKES, learned + 1, learned);
     else if (strikes > 0)
         ef_debug("mqtt: connection lost %d time(s) in a row right after a message of %zu bytes",
                  strikes, suspect);

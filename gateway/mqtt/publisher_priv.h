@@ -14,6 +14,7 @@
 
 #include "gateway/mqtt/mqtt_opts.h"
 #include "gateway/mqtt/paho_dl.h"
+#include "gateway/mqtt/pub_session.h"
 #include "gateway/mqtt/publisher.h"
 
 /* Every send gets a ticket from a ring much larger than the window. The
@@ -37,9 +38,6 @@ struct ticket {
     int qos;
     bool live;
     bool written; /* settled as sent (QoS 0) or acknowledged */
-    bool maybe;   /* given back while paho still held it: paho may write it
-                   * on the next connection all the same (its own command
-                   * queue outlives a connection) */
 };
 
 /* A recent send outside the window (stats), for the same look-back. */
@@ -96,9 +94,15 @@ struct reply_ticket {
 struct ef_publisher {
     struct ef_mqtt mqtt; /* a copy: a reload may free the config it came from */
     struct ef_queue *q;
-    const struct ef_paho *paho; /* the paho build for this uri: every call goes through it */
+    const struct ef_paho *paho; /* the paho build for these uris: every call goes through it */
+    /* A new client for every connection attempt (ef_pub_make_client), made
+     * by the publisher thread only; client_lock keeps it alive while another
+     * thread sends through it (ef_pub_send_direct). */
     MQTTAsync client;
-    struct ef_mqtt_opts opts; /* uri, TLS, password: see mqtt_opts.h */
+    pthread_mutex_t client_lock;
+    bool client_used; /* connect was called on it: paho may hold commands of it */
+    size_t client_uri; /* the broker it was made for */
+    struct ef_mqtt_opts opts; /* uris, TLS, password: see mqtt_opts.h */
     pthread_t thread;
     bool thread_started;
     atomic_bool stop;
@@ -112,10 +116,17 @@ struct ef_publisher {
     int64_t pause_until; /* after a failed send, wait a moment before the next */
     struct {              /* a connect failure waiting to be logged */
         bool pending;
+        size_t uri;
         int code, reason;
         char msg[256];
     } fail;
-    int connect_error;  /* last connect failure code, for logging once per change */
+    /* Brokers: an attempt walks opts.uris from the first, going on at once
+     * to the next when one fails; back-off comes after the whole list. */
+    size_t uri;      /* broker of the attempt in progress or connection up */
+    size_t next_uri; /* where the next attempt starts */
+    bool walk_on;    /* a broker of the list failed: try next_uri without back-off */
+    int used_uri;    /* broker of the last established connection; -1 none yet */
+    int connect_error[EF_MQTT_URIS_MAX]; /* last failure per broker, to log once per change */
     unsigned conn;      /* counts connections: tells tickets of this one from older ones */
     int64_t lost_ms;    /* when the connection broke */
     bool lost_evidence; /* the broker (not our own check) closed it: see ef_pub_learn */
@@ -141,6 +152,10 @@ struct ef_publisher {
 
     char status_topic[EF_STR_MAX + EF_NAME_MAX + 16];
     atomic_int_fast64_t alive_ms;
+    struct ef_session *session; /* retained state re-sent per connection; own lock */
+    bool has_dialect;
+    struct ef_pub_dialect dialect; /* publisher.h (Sparkplug B); set before the thread starts */
+    bool dialect_wait;             /* the dialect holds the queue (no session yet) */
 };
 
 /* ---- publisher_window.c ---- */
@@ -172,12 +187,20 @@ bool ef_pub_set_aside_if_too_large(struct ef_publisher *p, struct ef_qmsg *m, si
 void ef_pub_learn(struct ef_publisher *p);
 /* settle: the broker acknowledged a packet of SIZE (lock held). */
 void ef_pub_proven_locked(struct ef_publisher *p, size_t size);
-/* reclaim: T was live when its connection ended (lock held). */
-void ef_pub_orphan_locked(struct ef_publisher *p, struct ticket *t);
-/* connected: what paho may still write counts as sent now (lock held). */
-void ef_pub_adopt_orphans_locked(struct ef_publisher *p);
 /* MQTT 5 CONNACK properties: the Maximum Packet Size, or 0. */
 size_t ef_pub_connack_limit(const MQTTProperties *props);
+
+/* ---- publisher_dialect.c: a dialect's session layered on the connection ---- */
+
+/* Before a CONNECT: the dialect's will replaces "offline" in P->opts. */
+void ef_pub_dialect_will(struct ef_publisher *p);
+/* After CONNACK: the dialect's session starts (its subscriptions are ef_pub_subscribe's). */
+void ef_pub_dialect_up(struct ef_publisher *p);
+/* The pump: sends the dialect's control messages; true when queue
+ * messages may go now (always true without a dialect). */
+bool ef_pub_dialect_control(struct ef_publisher *p);
+/* Graceful stop or the dialect's own disconnect: its death message first. */
+void ef_pub_dialect_death(struct ef_publisher *p);
 
 /* ---- publisher_inbound.c, publisher_reply.c: the way in, and replies ---- */
 
@@ -202,7 +225,12 @@ void ef_pub_connection_lost(void *ctx, char *cause);
 void ef_pub_lost(struct ef_publisher *p, const char *cause, bool evidence);
 /* paho's messageArrived callback. */
 int ef_pub_on_message(void *ctx, char *topic, int len, MQTTAsync_message *m);
-/* Starts one connection attempt; returns paho's code. */
+/* The broker in use or being tried, as configured (for messages). */
+const char *ef_pub_uri(const struct ef_publisher *p);
+/* Replaces the client with a new one for broker I (publisher thread, or
+ * before it starts). Returns paho's code. */
+int ef_pub_make_client(struct ef_publisher *p, size_t i);
+/* Starts one connection attempt to broker p->uri on a new client; returns paho's code. */
 int ef_pub_start_connect(struct ef_publisher *p);
 /* Records a failed attempt (logged later by ef_pub_report_connect_failure). */
 void ef_pub_connect_failed(struct ef_publisher *p, int code, int reason, const char *msg);

@@ -29,7 +29,7 @@ void ef_pub_wait_for_work(struct ef_publisher *p)
     int64_t now = ef_mono_ms();
     pthread_mutex_lock(&p->lock);
     bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
-                now >= p->pause_until && !p->lost && !p->need_birth;
+                now >= p->pause_until && !p->lost && !p->need_birth && !p->dialect_wait;
     if (ef_pub_inbox_waiting_locked(p) || ef_pub_replies_due_locked(p)) {
         pthread_mutex_unlock(&p->lock);
         return;
@@ -118,7 +118,6 @@ void ef_pub_reclaim(struct ef_publisher *p)
             back[n++] = p->tickets[i].m;
             p->tickets[i].live = false;
             p->tickets[i].m = NULL;
-            ef_pub_orphan_locked(p, &p->tickets[i]);
         }
     }
     p->inflight = 0;
@@ -130,7 +129,8 @@ void ef_pub_reclaim(struct ef_publisher *p)
         ef_queue_nack(p->q, back[i]);
 }
 
-static int send_one(struct ef_publisher *p, struct ef_qmsg *m, size_t size)
+static int send_one(struct ef_publisher *p, struct ef_qmsg *m, const struct ef_pub_out *out,
+                    size_t size)
 {
     pthread_mutex_lock(&p->lock);
     /* Never reuse a live ticket: its message would be forgotten, neither
@@ -147,15 +147,14 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m, size_t size)
     t->qos = m->qos;
     t->live = true;
     t->written = false;
-    t->maybe = false;
     p->inflight++;
     pthread_mutex_unlock(&p->lock);
 
     MQTTAsync_message msg = MQTTAsync_message_initializer;
-    msg.payload = (void *)m->payload;
-    msg.payloadlen = (int)m->payload_len;
-    msg.qos = m->qos;
-    msg.retained = m->retain;
+    msg.payload = (void *)out->payload;
+    msg.payloadlen = (int)out->len;
+    msg.qos = out->qos;
+    msg.retained = out->retain;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
     ro.context = t;
     if (p->mqtt.version == 5) {
@@ -165,7 +164,7 @@ static int send_one(struct ef_publisher *p, struct ef_qmsg *m, size_t size)
         ro.onSuccess = on_sent;
         ro.onFailure = on_send_failed;
     }
-    int rc = p->paho->sendMessage(p->client, m->topic, &msg, &ro);
+    int rc = p->paho->sendMessage(p->client, out->topic, &msg, &ro);
     if (rc != MQTTASYNC_SUCCESS) {
         ef_debug("send refused by paho (%d): message kept in the queue", rc);
         pthread_mutex_lock(&p->lock);
@@ -207,16 +206,28 @@ void ef_pub_pump(struct ef_publisher *p)
         bool room = p->state == ST_UP && p->ready && p->inflight < EF_PUB_WINDOW &&
                     ef_mono_ms() >= p->pause_until;
         pthread_mutex_unlock(&p->lock);
-        if (!room || atomic_load(&p->stop))
+        if (!room || atomic_load(&p->stop) || !ef_pub_dialect_control(p))
             return;
         struct ef_qmsg *m;
         if (ef_queue_take(p->q, &m) != 0)
             return;
-        size_t size = ef_mqtt_publish_size(strlen(m->topic), m->payload_len, m->qos,
-                                           p->mqtt.version);
+        /* The session may rewrite it (Sparkplug: aliases, seq), hold it
+         * back for a birth first, or drop it. */
+        struct ef_pub_out out = {m->topic, m->payload, m->payload_len, m->qos, m->retain};
+        int prep = p->has_dialect ? p->dialect.prepare(p->dialect.ctx, m, &out)
+                                  : EF_PUB_PREPARE_SEND;
+        if (prep == EF_PUB_PREPARE_LATER) {
+            ef_queue_nack(p->q, m);
+            continue;
+        }
+        if (prep == EF_PUB_PREPARE_SKIP) {
+            ef_queue_ack(p->q, m);
+            continue;
+        }
+        size_t size = ef_mqtt_publish_size(strlen(out.topic), out.len, out.qos, p->mqtt.version);
         if (ef_pub_set_aside_if_too_large(p, m, size))
             continue;
-        if (send_one(p, m, size) != 0)
+        if (send_one(p, m, &out, size) != 0)
             return;
     }
 }
@@ -246,5 +257,8 @@ void ef_pub_send_direct(struct ef_publisher *p, const char *topic, const char *p
     msg.payloadlen = (int)len;
     msg.qos = 0;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    /* Another thread's send: the publisher thread may be replacing the client. */
+    pthread_mutex_lock(&p->client_lock);
     p->paho->sendMessage(p->client, topic, &msg, &ro);
+    pthread_mutex_unlock(&p->client_lock);
 }

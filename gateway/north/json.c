@@ -1,6 +1,7 @@
 #include "gateway/north/json.h"
 
 #include "common/round.h"
+#include "common/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -156,6 +157,41 @@ size_t ef_format_float(char out[32], float v)
     return (size_t)snprintf(out, 32, "%.9g", (double)v);
 }
 
+void ef_buf_json_string(struct ef_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    ef_buf_put(b, "\"", 1);
+    size_t run = 0; /* bytes from i - run on that go out as they are */
+    for (size_t i = 0; i < n;) {
+        size_t k = ef_utf8_seq(u + i, n - i);
+        if (k == 1 && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
+            run++;
+            i++;
+            continue;
+        }
+        if (k > 1) {
+            run += k;
+            i += k;
+            continue;
+        }
+        ef_buf_put(b, s + i - run, run);
+        run = 0;
+        if (k == 0) {
+            ef_buf_puts(b, EF_UTF8_REPLACEMENT);
+        } else if (u[i] == '"' || u[i] == '\\') {
+            char esc[2] = {'\\', (char)u[i]};
+            ef_buf_put(b, esc, 2);
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[u[i] >> 4], hex[u[i] & 15]};
+            ef_buf_put(b, esc, 6);
+        }
+        i++;
+    }
+    ef_buf_put(b, s + n - run, run);
+    ef_buf_put(b, "\"", 1);
+}
+
 void ef_buf_value(struct ef_buf *b, const struct ef_value *v)
 {
     char tmp[32];
@@ -174,6 +210,9 @@ void ef_buf_value(struct ef_buf *b, const struct ef_value *v)
         return;
     case EF_VAL_DOUBLE:
         ef_buf_put(b, tmp, ef_format_double(tmp, v->as.d));
+        return;
+    case EF_VAL_STRING:
+        ef_buf_json_string(b, v->as.s.p, v->as.s.len);
         return;
     }
     ef_buf_puts(b, "null");

@@ -39,7 +39,13 @@ void ef_buf_uint(struct ef_buf *b, uint64_t v);
 size_t ef_format_double(char out[32], double v);
 size_t ef_format_float(char out[32], float v);
 
-/* Appends a value as JSON (true/false, integer, number or null). */
+/* Appends the N bytes at S as a JSON string: quotes and backslashes
+ * escaped, control characters as \u00XX (NUL too), and every byte that is
+ * not well-formed UTF-8 replaced by U+FFFD, so the payload is always valid
+ * JSON in UTF-8. */
+void ef_buf_json_string(struct ef_buf *b, const char *s, size_t n);
+
+/* Appends a value as JSON (true/false, integer, number, string or null). */
 void ef_buf_value(struct ef_buf *b, const struct ef_value *v);
 
 /* {"ts":TS,"values":{"name":value,...}} for the readings whose INCLUDE flag

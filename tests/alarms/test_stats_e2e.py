@@ -36,14 +36,17 @@ def stats_count_serial_readings_messages_polls_timeouts_and_the_offline_alarm(tm
     sensor.play([f"x={i} y={i * 10}" for i in range(6)], then=None)
     _, _, sub, _ = start(tmp, cleanup, sensor_section(sensor, extra="offline_after = 3"))
     _, st = wait_json(sub, STATS, lambda p: p["devices"]["s"]["timeouts"] >= 4
-                      and p["published"] >= 7, what="stats after the sensor fell silent")
+                      and p["published"] >= 9, what="stats after the sensor fell silent")
     d = st["devices"]["s"]
     assert len(sub.all("edgeferry/gw1/telemetry/s")) == 6
     assert len(sub.all("edgeferry/gw1/alarm/s")) == 1
     assert st["readings"] == 12 and st["samples"] == 6, st
     assert st["telemetry_queued"] == 6 and st["telemetry_suppressed"] == 0, st
     assert st["alarms_queued"] == 1, st
-    assert st["published"] == 7, st  # 6 telemetry + 1 alarm (status is not a queue message)
+    # 6 telemetry + 1 alarm + availability online and offline (status is not
+    # a queue message)
+    assert st["published"] == 9, st
+    assert [m["payload"] for m in sub.all("edgeferry/gw1/availability/s")] == ["online", "offline"]
     assert st["connects"] == 1 and st["reconnects"] == 0 and st["connection_lost"] == 0, st
     assert all(v == 0 for v in st["dropped"].values()), st["dropped"]
     assert d["readings"] == 12 and d["errors"] == 0 and d["skipped"] == 0, d

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/config_keys.h"
+#include "config/config_value.h"
 #include "test_config.h"
 
 int ef_test_failures;
@@ -127,6 +128,29 @@ static int defaults_apply_when_keys_are_left_out(void)
     CHECK(s->baud == 9600 && s->interval_ms == 1000 && s->timeout_ms == 1000);
     CHECK(s->offline_after == 3 && s->heartbeat_s == 300 && !s->has_query && s->npoints == 0);
     ef_config_free(c);
+    return 0;
+}
+
+static int several_brokers_load_and_a_tls_one_allows_the_tls_keys(void)
+{
+    struct ef_config *c = load_ok("[gateway]\nid = g\n[mqtt]\n"
+                                  "uri = tcp://a:1883 mqtts://b:8883 ws://c:80/mqtt\n"
+                                  "ca_file = /ca\n"
+                                  "[serial:s]\npath = /dev/s\nformat = nmea\n");
+    if (!c)
+        return 1;
+    CHECK(strcmp(c->mqtt.uri, "tcp://a:1883 mqtts://b:8883 ws://c:80/mqtt") == 0);
+    CHECK(strcmp(c->mqtt.ca_file, "/ca") == 0);
+    ef_config_free(c);
+    size_t n = 0;
+    bool tls = true;
+    char err[128];
+    CHECK(ef_cv_uri_list("  tcp://a:1  tcp://b:2 ", &n, &tls, err, sizeof err) == 0);
+    CHECK(n == 2 && !tls);
+    const char *s = " tcp://a:1  ws://b:2/x", *u;
+    CHECK(ef_cv_uri_next(&s, &u) == 9 && strncmp(u, "tcp://a:1", 9) == 0);
+    CHECK(ef_cv_uri_next(&s, &u) == 10 && strncmp(u, "ws://b:2/x", 10) == 0);
+    CHECK(ef_cv_uri_next(&s, &u) == 0);
     return 0;
 }
 
@@ -288,6 +312,50 @@ static char *slurp(const char *path)
 }
 
 /* The reference and the full example must mention every key of the tables. */
+static int device_quirks_resolve_strings_intervals_and_limits(void)
+{
+    struct ef_config *c = load_ok(
+        BASE "[bus:b]\ntype = tcp\nhost = h\nmax_regs = 100\nmax_gap = 4\n"
+             "[template:T]\nmax_regs = 20\n[point:T.sn]\nregister = holding:10\ntype = string\n"
+             "length = 5\ninterval_ms = 6000\n[point:T.fw]\nregister = holding:20\ntype = string\n"
+             "length = 1\norder = BA\n"
+             "[device:plain]\nbus = b\nunit = 1\ninterval_ms = 2000\ntemplate = T\n"
+             "[device:own]\nbus = b\nunit = 2\ntemplate = T\nmax_regs = 10\nmax_gap = 0\n"
+             "interval_ms = 3000\n"
+             "[device:bare]\nbus = b\nunit = 3\n[point:bare.v]\nregister = input:0\n");
+    if (!c)
+        return 1;
+    const struct ef_device *plain = find_device(c, "plain"), *own = find_device(c, "own"),
+                           *bare = find_device(c, "bare");
+    CHECK(plain && plain->max_regs == 20 && plain->max_gap == 4);
+    CHECK(own && own->max_regs == 10 && own->max_gap == 0);
+    CHECK(bare && bare->max_regs == 100 && bare->max_gap == 4);
+    if (plain && own) {
+        const struct ef_point *sn = &plain->points[0], *fw = &plain->points[1];
+        CHECK(sn->type == EF_T_STRING && sn->length == 5 && sn->order == EF_ORDER_AB);
+        CHECK(ef_point_width(sn) == 5 && sn->interval_ms == 6000);
+        CHECK(fw->type == EF_T_STRING && fw->order == EF_ORDER_BA && fw->interval_ms == 0);
+        CHECK(ef_point_every(plain, sn) == 3 && ef_point_every(own, sn) == 2);
+        CHECK(ef_point_every(plain, fw) == 1);
+        uint64_t ph[EF_PHASES_MAX];
+        CHECK(ef_device_phases(plain, ph, EF_PHASES_MAX) == 2 && ph[0] == 1 && ph[1] == 3);
+    }
+    ef_config_free(c);
+    /* The lcms of 2, 3 and 4 polls: 1 (nothing slow due), 2, 3, 4, 6, 12. */
+    struct ef_device d = {.interval_ms = 100};
+    struct ef_point pts[4] = {{.interval_ms = 200}, {.interval_ms = 300}, {.interval_ms = 400},
+                              {.interval_ms = 0}};
+    d.points = pts;
+    d.npoints = 4;
+    uint64_t ph[8];
+    static const uint64_t want[] = {1, 2, 3, 4, 6, 12};
+    CHECK(ef_device_phases(&d, ph, 8) == 6);
+    for (size_t i = 0; i < 6; i++)
+        CHECK(ph[i] == want[i]);
+    CHECK(ef_device_phases(&d, ph, 5) == 6); /* over the cap: cap + 1 */
+    return 0;
+}
+
 static int docs_and_example_cover_every_key(void)
 {
     char *doc = slurp(EF_SOURCE_DIR "/docs/configuration.md");
@@ -323,6 +391,8 @@ int main(int argc, char **argv)
         {"full_example_loads_with_its_values", full_example_loads_with_its_values},
         {"defaults_apply_when_keys_are_left_out", defaults_apply_when_keys_are_left_out},
         {"state_dir_default_follows_STATE_DIRECTORY", state_dir_default_follows_STATE_DIRECTORY},
+        {"several_brokers_load_and_a_tls_one_allows_the_tls_keys",
+         several_brokers_load_and_a_tls_one_allows_the_tls_keys},
         {"templates_resolve_into_device_points", templates_resolve_into_device_points},
         {"check_unit_defaults_to_true_and_follows_the_template",
          check_unit_defaults_to_true_and_follows_the_template},
@@ -333,6 +403,8 @@ int main(int argc, char **argv)
         {"a_repeated_unit_or_path_is_one_error_naming_the_first", test_duplicates_once},
         {"shipped_example_files_are_valid", shipped_example_files_are_valid},
         {"docs_and_example_cover_every_key", docs_and_example_cover_every_key},
+        {"device_quirks_resolve_strings_intervals_and_limits",
+         device_quirks_resolve_strings_intervals_and_limits},
     };
     int ran = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

@@ -3,11 +3,15 @@
  *
  * The input is read as bus limits, a list of points (each shaped the way a
  * validated configuration allows: bits only on coils, discrete inputs or a
- * register's bit; nothing past register 65535), then register contents.
+ * register's bit; strings of 1..125 registers; an own interval of 1..8 device
+ * polls; nothing past register 65535), then register contents.
  * The plan must cover every point exactly once inside the protocol limits,
  * splitting must keep that true, and every point must decode from its read's
  * registers without reading outside them (the register block is an
- * exact-size heap copy, so AddressSanitizer sees any overrun). The rest of
+ * exact-size heap copy, so AddressSanitizer sees any overrun); a string's
+ * text must be valid UTF-8 within its bound. The plans per period, under
+ * the device's own limits, must each cover exactly the points due in their
+ * polls, and every poll must find the plan of its due points. The rest of
  * the input is a Modbus TCP reply to one of the plan's reads: whatever its
  * bytes, the check must not read past them, and a reply it accepts must be
  * exactly the size the request asks for and fill exactly COUNT values. */
@@ -15,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "drivers/modbus/decode.h"
+#include "drivers/modbus/decode_text.h"
 #include "drivers/modbus/mbap.h"
-#include "drivers/modbus/plan.h"
+#include "drivers/modbus/plan_set.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,8 +48,9 @@ static unsigned take(struct input *in, unsigned bytes)
     return v;
 }
 
-/* One point from 5 bytes: kind+type+order+scaled, bit, address (2), unused
- * top bits of the first byte kept for variety in the scale. */
+/* One point from 5 bytes: kind+type+order+scaled, bit or type + interval,
+ * address (2), scale or string length; unused top bits of the first byte
+ * kept for variety in the offset. */
 static void make_point(struct input *in, struct ef_point *p, size_t i)
 {
     unsigned a = take(in, 1), b = take(in, 1), addr = take(in, 2), s = take(in, 1);
@@ -60,9 +67,13 @@ static void make_point(struct input *in, struct ef_point *p, size_t i)
         p->type = EF_T_BOOL;
         p->bit = (int)(b & 15);
     } else {
-        p->type = (enum ef_value_type)(1 + (b & 0x0f) % 8); /* int16..float64 */
+        p->type = (enum ef_value_type)(1 + (b & 0x0f) % 9); /* int16..float64, string */
     }
-    if (a & 0x10) {
+    p->interval_ms = (int)(1 + (b >> 5)) * 1000; /* device interval: 1000 */
+    if (p->type == EF_T_STRING) {
+        p->length = (int)(1 + s % 125);
+        p->order = a & 4 ? EF_ORDER_BA : EF_ORDER_AB;
+    } else if (a & 0x10) {
         p->scaled = true;
         p->scale = (double)(int8_t)s / 8.0;
         p->offset = (double)(a >> 5);
@@ -73,9 +84,13 @@ static void make_point(struct input *in, struct ef_point *p, size_t i)
     p->address = (uint16_t)addr;
 }
 
-static void check_plan(const struct ef_plan *plan, size_t npoints)
+/* PLAN covers exactly the points with a KEEP flag (all when KEEP is NULL). */
+static void check_plan_of(const struct ef_plan *plan, size_t npoints, const bool *keep)
 {
-    if (plan->norder != npoints)
+    size_t want = 0;
+    for (size_t i = 0; i < npoints; i++)
+        want += !keep || keep[i];
+    if (plan->norder != want)
         abort();
     char *seen = calloc(npoints + 1, 1);
     for (size_t r = 0; r < plan->nreads; r++) {
@@ -93,9 +108,62 @@ static void check_plan(const struct ef_plan *plan, size_t npoints)
         }
     }
     for (size_t i = 0; i < npoints; i++)
-        if (seen[i] != 1)
+        if (seen[i] != (!keep || keep[i]))
             abort();
     free(seen);
+}
+
+static void check_plan(const struct ef_plan *plan, size_t npoints)
+{
+    check_plan_of(plan, npoints, NULL);
+}
+
+/* A string's text: bounded, valid UTF-8 (the buffer is exact-size). */
+static void decode_text_of(const uint16_t *regs, const struct ef_point *p)
+{
+    size_t cap = 6 * (size_t)p->length;
+    char *buf = malloc(cap);
+    struct ef_value v;
+    ef_decode_string(regs, p, buf, cap, &v);
+    if (v.kind != EF_VAL_STRING || v.as.s.len > cap)
+        abort();
+    for (size_t i = 0; i < v.as.s.len;) {
+        size_t k = ef_utf8_seq((const unsigned char *)buf + i, v.as.s.len - i);
+        if (k == 0)
+            abort();
+        i += k;
+    }
+    free(buf);
+}
+
+/* The plans per period of the points: each polls' plan holds exactly the
+ * points due in it. */
+static void check_plan_set(struct ef_point *pts, size_t npoints, const struct ef_bus *bus,
+                           struct input *in)
+{
+    struct ef_device dev;
+    memset(&dev, 0, sizeof dev);
+    dev.interval_ms = 1000;
+    dev.points = pts;
+    dev.npoints = npoints;
+    dev.max_regs = (int)(1 + take(in, 1) % 125);
+    dev.max_gap = bus->max_gap;
+    struct ef_plan_set set;
+    if (ef_plan_set_build(&set, &dev, bus) != 0)
+        abort(); /* periods 1..8: their lcms divide 840, which has 32 divisors */
+    bool *keep = calloc(npoints + 1, sizeof *keep);
+    for (uint64_t n = 0; n < 840; n++) { /* lcm(1..8): every phase */
+        bool any = false;
+        for (size_t i = 0; i < npoints; i++)
+            any |= keep[i] = n % ef_point_every(&dev, &pts[i]) == 0;
+        struct ef_plan *plan = ef_plan_set_for(&set, n);
+        if (!any != !plan)
+            abort();
+        if (plan)
+            check_plan_of(plan, npoints, keep);
+    }
+    free(keep);
+    ef_plan_set_free(&set);
 }
 
 /* Decodes every point of every read from registers filled from the input. */
@@ -118,8 +186,12 @@ static void decode_all(const struct ef_plan *plan, struct input *in)
             struct ef_value v;
             if (bits)
                 ef_decode_bit(bitv[off], &v);
+            else if (p->type == EF_T_STRING)
+                decode_text_of(regs + off, p);
             else if (ef_decode_regs(regs + off, p, &v) != 0)
                 abort();
+            if (p->type == EF_T_STRING)
+                continue;
             (void)ef_value_as_double(&v);
         }
         free(regs);
@@ -200,6 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     check_reply(&plan, &in);
     ef_plan_free(&plan);
+    check_plan_set(pts, npoints, &bus, &in);
     free(pts);
     return 0;
 }

@@ -137,6 +137,36 @@ static void test_telemetry_payload_exact(void)
            "filtered telemetry: %s", data);
 }
 
+static void str_value(const char *s, size_t n, const char *want)
+{
+    struct ef_reading r = {.name = "sn", .value = {.kind = EF_VAL_STRING, .as.s = {s, n}}};
+    char data[4096];
+    struct ef_buf b;
+    ef_buf_init(&b, data, sizeof data);
+    ef_payload_telemetry(&b, 1, &r, 1, NULL);
+    char full[4200];
+    snprintf(full, sizeof full, "{\"ts\":1,\"values\":{\"sn\":%s}}", want);
+    EXPECT(ef_buf_ok(&b) && strcmp(data, full) == 0, "string:\n got  %s\n want %s", data, full);
+}
+
+static void test_string_values_are_escaped_valid_json(void)
+{
+    str_value("EDGE-01", 7, "\"EDGE-01\"");
+    str_value("", 0, "\"\"");
+    str_value("a\"b\\c/", 6, "\"a\\\"b\\\\c/\"");
+    str_value("A\0B", 3, "\"A\\u0000B\"");
+    str_value("\t\n\x1f\x7f", 4, "\"\\u0009\\u000a\\u001f\x7f\"");
+    str_value("Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80", 16,
+              "\"Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+    /* Bytes that are not UTF-8 (never from the decoder, but the encoder does
+     * not trust its input): each becomes U+FFFD. */
+    str_value("\xFF" "a\xC3", 3, "\"\xEF\xBF\xBD" "a\xEF\xBF\xBD\"");
+    str_value("\xED\xA0\x80", 3, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    str_value("\xC0\xAF", 2, "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    struct ef_value v = {.kind = EF_VAL_STRING, .as.s = {"1", 1}};
+    EXPECT(isnan(ef_value_as_double(&v)), "a string has no number");
+}
+
 static void test_alarm_payloads_exact(void)
 {
     char data[256];
@@ -288,6 +318,7 @@ int main(void)
     test_telemetry_payload_exact();
     test_telemetry_fast_path_matches_reference();
     test_alarm_payloads_exact();
+    test_string_values_are_escaped_valid_json();
     test_buffer_overflow_is_detected();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);

@@ -168,10 +168,11 @@ def an_alarm_raised_on_a_full_disk_survives_a_power_cut(tmp, cleanup):
     errs = errors(log1)
     assert len(errs) <= n_err + 3 and len(errs) <= 8, "\n".join(errs)
     assert "kept in memory" not in log1, log1
-    # The first alarm on the full disk is the gateway's own disk alarm
-    # (P/G/alarm/gateway/queue): it may be the one that needed telemetry's
-    # room, and d2's then fits in the block its segment already has.
-    assert "making room for an alarm" in log1 or "alarm gateway/queue: disk active" in log1, log1
+    # Whether the alarm needed telemetry evicted depends on whether its
+    # segment still had room in a page the file system had already given it
+    # (the devices' availability messages, in the same class, came first);
+    # tests/queue/test_queue_full.c proves the eviction itself. What must
+    # hold here is that it became durable: it arrives after the power cut.
     # Back with the broker: the alarm was on disk.
     proxy.set_mode("pass")
     gw.start()

@@ -183,11 +183,15 @@ static void rec_sample(void *ctx, const struct ef_sample *s)
     if (r->valid && !r->valid(s))
         r->bad++;
     d->nvalues = 0;
+    bool forced = false;
     for (size_t i = 0; i < s->nreadings && i < REC_MAX_POINTS; i++) {
         snprintf(d->names[i], sizeof d->names[i], "%s", s->readings[i].name);
         d->values[i] = s->readings[i].value;
+        d->forced[i] = s->readings[i].forced;
+        forced |= s->readings[i].forced;
         d->nvalues++;
     }
+    d->forced_samples += forced;
     pthread_mutex_unlock(&r->lock);
 }
 

@@ -51,7 +51,9 @@ struct rec_dev {
     size_t polls, answered;
     char names[REC_MAX_POINTS][EF_NAME_MAX + 1];
     struct ef_value values[REC_MAX_POINTS];
+    bool forced[REC_MAX_POINTS];
     size_t nvalues;
+    size_t forced_samples; /* samples with a forced reading (a write's read-back) */
     uint64_t req_at_poll[REC_MAX_POLLS];
 };
 struct rec {

@@ -1,4 +1,4 @@
-/* Modbus TCP read requests and the checks of their replies (mbap.h): every
+/* Modbus TCP read and write requests and the checks of their replies (mbap.h): every
  * field of a reply that libmodbus 3.1.6 does not look at is checked here,
  * byte by byte. */
 #include <string.h>
@@ -131,8 +131,50 @@ static void exceptions_give_their_code(void)
     CHECK(ef_mbap_check_reply(req, rsp, sizeof ex, true, &exc) == EF_MBAP_WRONG_UNIT);
 }
 
+static void write_requests_are_exact(void)
+{
+    uint8_t req[EF_MBAP_WRITE_REQ_MAX];
+    uint16_t on = 0xFF00, mask[2] = {0xFFFD, 0x0002}, regs[2] = {0x41AC, 0x0000};
+    CHECK_EQ_U(ef_mbap_write_request(req, 7, 1, 5, 3, &on, 1), 12);
+    static const uint8_t fc5[] = {0, 7, 0, 0, 0, 6, 1, 5, 0, 3, 0xFF, 0};
+    CHECK(memcmp(req, fc5, sizeof fc5) == 0);
+    CHECK_EQ_U(ef_mbap_write_request(req, 8, 2, 22, 12, mask, 2), 14);
+    static const uint8_t fc22[] = {0, 8, 0, 0, 0, 8, 2, 22, 0, 12, 0xFF, 0xFD, 0, 2};
+    CHECK(memcmp(req, fc22, sizeof fc22) == 0);
+    CHECK_EQ_U(ef_mbap_write_request(req, 9, 1, 16, 310, regs, 2), 17);
+    static const uint8_t fc16[] = {0, 9, 0, 0, 0, 11, 1, 16, 0x01, 0x36, 0, 2, 4,
+                                   0x41, 0xAC, 0, 0};
+    CHECK(memcmp(req, fc16, sizeof fc16) == 0);
+}
+
+static void write_replies_must_echo_the_request(void)
+{
+    uint8_t req[EF_MBAP_WRITE_REQ_MAX], rsp[32], exc = 0;
+    uint16_t v = 7, regs[2] = {1, 2};
+    size_t n = ef_mbap_write_request(req, 3, 1, 6, 300, &v, 1);
+    memcpy(rsp, req, n);
+    CHECK(ef_mbap_check_write_reply(req, n, rsp, n, true, &exc) == EF_MBAP_OK);
+    rsp[11] = 8; /* another value written */
+    CHECK(ef_mbap_check_write_reply(req, n, rsp, n, true, &exc) == EF_MBAP_BAD_PDU);
+    memcpy(rsp, req, n);
+    rsp[6] = 2;
+    CHECK(ef_mbap_check_write_reply(req, n, rsp, n, true, &exc) == EF_MBAP_WRONG_UNIT);
+    CHECK(ef_mbap_check_write_reply(req, n, rsp, n, false, &exc) == EF_MBAP_OK);
+    /* FC16: function, address and count come back, not the data. */
+    n = ef_mbap_write_request(req, 4, 1, 16, 310, regs, 2);
+    memcpy(rsp, req, 12);
+    rsp[5] = 6;
+    CHECK(ef_mbap_check_write_reply(req, n, rsp, 12, true, &exc) == EF_MBAP_OK);
+    rsp[11] = 1; /* one register taken of two */
+    CHECK(ef_mbap_check_write_reply(req, n, rsp, 12, true, &exc) == EF_MBAP_BAD_PDU);
+    uint8_t e[9] = {0, 4, 0, 0, 0, 3, 1, 0x90, 2};
+    CHECK(ef_mbap_check_write_reply(req, n, e, 9, true, &exc) == EF_MBAP_EXCEPTION && exc == 2);
+}
+
 int main(void)
 {
+    write_requests_are_exact();
+    write_replies_must_echo_the_request();
     request_bytes_are_exact();
     a_correct_reply_passes_and_yields_its_registers();
     bits_come_least_significant_first();

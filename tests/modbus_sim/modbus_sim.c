@@ -10,13 +10,34 @@
  *     --exception-at A   reads touching A get "slave device failure" (repeatable)
  *     --late-ms N        answer every request N ms late
  *     --late-every K     ... only every K-th request received (default 1)
+ *     --slow-reads-ms N  answer every read (FC1-4) N ms late, writes at once:
+ *                        a busy bus whose writes must overtake its polls
  *     --baud-pace BAUD   answer at the pace of an 8N1 line at BAUD: the
  *                        answer leaves (request + 3.5 + response) character
  *                        times after the request began to arrive
  *     --count-file PATH  rewritten after every request and connection
  *                        change: "total N", one "unit U N" line per unit
  *                        (requests received), "accepted N" and "closed N"
- *                        (connections accepted, and closed by the simulator)
+ *                        (connections accepted, and closed by the simulator),
+ *                        then one line per write received, oldest first (the
+ *                        first 256), answered or not:
+ *                          write fc=5 unit=1 addr=3 coil=1
+ *                          write fc=15 unit=1 addr=3 coils=1,0,1
+ *                          write fc=6 unit=1 addr=300 regs=0x0007
+ *                          write fc=16 unit=1 addr=310 regs=0x41ac,0x0000
+ *                          write fc=22 unit=1 addr=12 and=0xfffd or=0x0002
+ *     --log PATH         one line per request received, appended in order:
+ *                        "read fc=3 unit=1 addr=0 count=10", or a write line
+ *                        as above
+ *   Writes (FC5, FC6, FC15, FC16, FC22 change the unit's map):
+ *     --write-exception A:C  writes touching A get exception C (repeatable)
+ *     --write-silent A   writes touching A are recorded but never answered
+ *                        (repeatable)
+ *                        and one "addr A N" line per --count-addr
+ *     --count-addr A     count the requests whose range covers address A (any
+ *                        kind, any unit; repeatable)
+ *     --max-regs U:N     unit U answers register reads of more than N
+ *                        registers with "illegal data value" (a small buffer)
  *   Devices that hang up (TCP and rtu-over-tcp):
  *     --close-idle-ms N  close a connection that has been idle N ms
  *     --close-after N    close a connection after its N-th answer (1: after
@@ -48,6 +69,10 @@
  *   50..65    int64  -1234567890123456789   ABCD@50 DCBA@54 BADC@58 CDAB@62
  *   70..85    uint64 17375808098319191535   ABCD@70 DCBA@74 BADC@78 CDAB@82
  *   90..105   float64 -2.718281828459045    ABCD@90 DCBA@94 BADC@98 CDAB@102
+ *   110..117  "EDGEFERRY-01" high byte first, NUL-padded (string AB)
+ *   120..127  "EDGEFERRY-01" low byte first, NUL-padded (string BA)
+ *   130..133  "Zürich" in UTF-8, space-padded
+ *   134..135  'O' 'K' 0xFF 0x00 (not UTF-8)
  *   200..999  the address itself
  *   1000..    none (illegal data address)
  * Coil n is on when n % 3 == 0; discrete input n is on when n is odd.
@@ -73,6 +98,8 @@
 #define MAX_UNITS 16
 #define MAX_RANGES 16
 #define MAX_CONNS 32
+#define MAX_WRITES 256
+#define WRITE_LINE 160
 
 struct sim {
     struct sim_unit units[MAX_UNITS];
@@ -81,7 +108,13 @@ struct sim {
     int nholes;
     int exc_at[MAX_RANGES];
     int nexc;
+    int count_addr[MAX_RANGES];
+    unsigned long long addr_reads[MAX_RANGES];
+    int ncount_addr;
+    int max_regs[MAX_RANGES][2]; /* unit, most registers per read */
+    int nmax_regs;
     int late_ms;
+    int slow_reads_ms;
     int late_every;
     int pace_baud;
     const char *count_file;
@@ -94,6 +127,13 @@ struct sim {
     int reply_mbap_len; /* -1: the true length */
     int mangle[2];      /* socketpair an answer is rewritten through */
     bool answered;      /* handle() sent an answer */
+    int wexc[MAX_RANGES][2]; /* --write-exception address, code */
+    int nwexc;
+    int wsilent[MAX_RANGES];
+    int nwsilent;
+    char (*writes)[WRITE_LINE]; /* the first MAX_WRITES writes received */
+    int nwrites;
+    FILE *log;
 };
 
 static volatile sig_atomic_t quit;
@@ -131,6 +171,10 @@ static void write_counts(const struct sim *s)
     for (int i = 0; i < s->nunits; i++)
         fprintf(f, "unit %d %llu\n", s->units[i].id, s->units[i].requests);
     fprintf(f, "accepted %llu\nclosed %llu\n", s->accepted, s->closed);
+    for (int i = 0; i < s->nwrites; i++)
+        fprintf(f, "%s\n", s->writes[i]);
+    for (int i = 0; i < s->ncount_addr; i++)
+        fprintf(f, "addr %d %llu\n", s->count_addr[i], s->addr_reads[i]);
     fclose(f);
     rename(tmp, s->count_file); /* readers never see a half-written file */
 }
@@ -149,7 +193,7 @@ static int rtu_response_len(int fc, int nb, int exception)
         return 5 + (nb + 7) / 8;
     if (fc == 3 || fc == 4)
         return 5 + 2 * nb;
-    return 8;
+    return fc == 22 ? 10 : 8;
 }
 
 static uint16_t crc16(const uint8_t *p, int n);
@@ -188,6 +232,66 @@ static void reply_mangled(struct sim *s, modbus_t *ctx, const uint8_t *req, int 
     (void)w;
 }
 
+static bool is_write(int fc)
+{
+    return fc == 5 || fc == 6 || fc == 15 || fc == 16 || fc == 22;
+}
+
+/* Describes request Q (function at Q[0]) of UNIT as one log line. */
+static void describe(char *out, size_t cap, const uint8_t *q, int unit)
+{
+    int fc = q[0];
+    int addr = q[1] << 8 | q[2];
+    int n = snprintf(out, cap, "%s fc=%d unit=%d addr=%d ", is_write(fc) ? "write" : "read",
+                     fc, unit, addr);
+    size_t len = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;
+    int count = q[3] << 8 | q[4];
+    if (fc == 5) {
+        snprintf(out + len, cap - len, "coil=%d", q[3] == 0xFF);
+    } else if (fc == 6) {
+        snprintf(out + len, cap - len, "regs=0x%04x", q[3] << 8 | q[4]);
+    } else if (fc == 22) {
+        snprintf(out + len, cap - len, "and=0x%04x or=0x%04x", q[3] << 8 | q[4],
+                 q[5] << 8 | q[6]);
+    } else if (fc == 15 || fc == 16) {
+        len += (size_t)snprintf(out + len, cap - len, fc == 15 ? "coils=" : "regs=");
+        for (int i = 0; i < count && i < 16 && len < cap; i++) {
+            if (fc == 15)
+                len += (size_t)snprintf(out + len, cap - len, "%s%d", i ? "," : "",
+                                        q[6 + i / 8] >> (i % 8) & 1);
+            else
+                len += (size_t)snprintf(out + len, cap - len, "%s0x%04x", i ? "," : "",
+                                        q[6 + 2 * i] << 8 | q[7 + 2 * i]);
+        }
+    } else {
+        snprintf(out + len, cap - len, "count=%d", count);
+    }
+}
+
+/* Logs and records request REQ; returns the exception code a write gets
+ * (0: none), or -1 when the write must not be answered. */
+static int record(struct sim *s, const uint8_t *q, int unit, int nb)
+{
+    char line[WRITE_LINE];
+    describe(line, sizeof line, q, unit);
+    if (s->log) {
+        fprintf(s->log, "%s\n", line);
+        fflush(s->log);
+    }
+    if (!is_write(q[0]))
+        return 0;
+    if (s->nwrites < MAX_WRITES)
+        memcpy(s->writes[s->nwrites++], line, sizeof line);
+    int addr = q[1] << 8 | q[2];
+    for (int i = 0; i < s->nwsilent; i++)
+        if (touches(addr, nb, s->wsilent[i], s->wsilent[i]))
+            return -1;
+    for (int i = 0; i < s->nwexc; i++)
+        if (touches(addr, nb, s->wexc[i][0], s->wexc[i][0]))
+            return s->wexc[i][1];
+    return 0;
+}
+
 /* Answers one request REQ (LEN bytes, unit id at REQ[HDR - 1]) on CTX.
  * T0_US: when its first byte arrived. */
 static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, int hdr,
@@ -200,16 +304,21 @@ static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, in
             u = &s->units[i];
     if (!u)
         return;
-    s->total++;
-    u->requests++;
-    write_counts(s);
-    if (u->dead)
-        return;
     int fc = req[hdr];
     int addr = (req[hdr + 1] << 8) | req[hdr + 2];
-    int nb = (fc == 5 || fc == 6) ? 1 : (req[hdr + 3] << 8) | req[hdr + 4];
-    int exception = 0;
-    for (int i = 0; i < s->nholes; i++)
+    int nb = (fc == 5 || fc == 6 || fc == 22) ? 1 : (req[hdr + 3] << 8) | req[hdr + 4];
+    s->total++;
+    u->requests++;
+    for (int i = 0; i < s->ncount_addr; i++)
+        s->addr_reads[i] += touches(addr, nb, s->count_addr[i], s->count_addr[i]);
+    int exception = record(s, req + hdr, unit, nb);
+    write_counts(s);
+    if (u->dead || exception < 0)
+        return;
+    for (int i = 0; i < s->nmax_regs; i++)
+        if (s->max_regs[i][0] == unit && (fc == 3 || fc == 4) && nb > s->max_regs[i][1])
+            exception = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+    for (int i = 0; i < s->nholes && !exception; i++)
         if (touches(addr, nb, s->holes[i][0], s->holes[i][1]))
             exception = MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
     for (int i = 0; i < s->nexc && !exception; i++)
@@ -218,6 +327,8 @@ static void handle(struct sim *s, modbus_t *ctx, const uint8_t *req, int len, in
     sim_map_tick(u, (now_us() / 1000 - s->start_ms) / 100 % 1000);
     bool late = s->late_every <= 1 || s->total % (unsigned long long)s->late_every == 0;
     int64_t due = t0_us + (late ? (int64_t)s->late_ms * 1000 : 0);
+    if (!is_write(fc))
+        due += (int64_t)s->slow_reads_ms * 1000;
     if (s->pace_baud > 0) {
         int chars2 = 2 * len + 7 + 2 * rtu_response_len(fc, nb, exception); /* ×2: 3.5 */
         due += (int64_t)chars2 * 10 * 1000000 / 2 / s->pace_baud;
@@ -251,6 +362,8 @@ static int rtu_frame_len(const uint8_t *b, int n)
     int fc = b[1];
     if (fc >= 1 && fc <= 6)
         return 8;
+    if (fc == 22)
+        return 10;
     if (fc == 15 || fc == 16)
         return n < 7 ? 0 : 9 + b[6];
     return -1;
@@ -406,9 +519,11 @@ static void usage(void)
 {
     fprintf(stderr, "usage: modbus_sim (--tcp PORT | --rtu PATH | --rtu-over-tcp PORT) "
                     "[--unit N] [--dead-unit N] [--hole A-B] [--exception-at A] "
-                    "[--late-ms N] [--late-every K] [--baud-pace BAUD] [--count-file PATH] "
+                    "[--late-ms N] [--late-every K] [--slow-reads-ms N] [--baud-pace BAUD] [--count-file PATH] "
+                    "[--count-addr A] [--max-regs U:N] "
                     "[--close-idle-ms N] [--close-after N] [--reply-unit N] "
-                    "[--reply-mbap-length N]\n");
+                    "[--reply-mbap-length N] [--log PATH] [--write-exception A:C] "
+                    "[--write-silent A]\n");
     exit(2);
 }
 
@@ -448,8 +563,16 @@ int main(int argc, char **argv)
             s.nholes++;
         } else if (!strcmp(a, "--exception-at") && s.nexc < MAX_RANGES) {
             s.exc_at[s.nexc++] = atoi(v);
+        } else if (!strcmp(a, "--count-addr") && s.ncount_addr < MAX_RANGES) {
+            s.count_addr[s.ncount_addr++] = atoi(v);
+        } else if (!strcmp(a, "--max-regs") && s.nmax_regs < MAX_RANGES) {
+            if (sscanf(v, "%d:%d", &s.max_regs[s.nmax_regs][0], &s.max_regs[s.nmax_regs][1]) != 2)
+                usage();
+            s.nmax_regs++;
         } else if (!strcmp(a, "--late-ms")) {
             s.late_ms = atoi(v);
+        } else if (!strcmp(a, "--slow-reads-ms")) {
+            s.slow_reads_ms = atoi(v);
         } else if (!strcmp(a, "--late-every")) {
             s.late_every = atoi(v);
         } else if (!strcmp(a, "--baud-pace")) {
@@ -464,6 +587,18 @@ int main(int argc, char **argv)
             s.reply_unit = atoi(v);
         } else if (!strcmp(a, "--reply-mbap-length")) {
             s.reply_mbap_len = atoi(v);
+        } else if (!strcmp(a, "--log")) {
+            if (!(s.log = fopen(v, "a"))) {
+                perror("modbus_sim: --log");
+                return 1;
+            }
+        } else if (!strcmp(a, "--write-exception") && s.nwexc < MAX_RANGES) {
+            if (sscanf(v, "%d:%d", &s.wexc[s.nwexc][0], &s.wexc[s.nwexc][1]) != 2 ||
+                s.wexc[s.nwexc][1] < 1 || s.wexc[s.nwexc][1] > 255)
+                usage();
+            s.nwexc++;
+        } else if (!strcmp(a, "--write-silent") && s.nwsilent < MAX_RANGES) {
+            s.wsilent[s.nwsilent++] = atoi(v);
         } else {
             usage();
         }
@@ -478,6 +613,11 @@ int main(int argc, char **argv)
     }
     if (s.nunits == 0)
         add_unit(&s, 1, false);
+    s.writes = calloc(MAX_WRITES, sizeof *s.writes);
+    if (!s.writes) {
+        fprintf(stderr, "modbus_sim: out of memory\n");
+        return 1;
+    }
     s.start_ms = now_us() / 1000;
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: select returns */
@@ -519,5 +659,8 @@ int main(int argc, char **argv)
     modbus_free(ctx);
     for (int i = 0; i < s.nunits; i++)
         modbus_mapping_free(s.units[i].map);
+    free(s.writes);
+    if (s.log)
+        fclose(s.log);
     return 0;
 }

@@ -49,6 +49,16 @@ static uint64_t f64_bits(double d)
     return b;
 }
 
+/* BYTES (N of them, N even) as registers from BASE on, the first byte of
+ * each pair high (or, with LOW_FIRST, low). */
+static void put_text(uint16_t *regs, int base, const char *bytes, int n, bool low_first)
+{
+    const unsigned char *b = (const unsigned char *)bytes;
+    for (int i = 0; i < n; i += 2)
+        regs[base + i / 2] = low_first ? (uint16_t)(b[i + 1] << 8 | b[i])
+                                       : (uint16_t)(b[i] << 8 | b[i + 1]);
+}
+
 static void fill(uint16_t *regs, int id)
 {
     for (int a = 200; a < SIM_MAP_SIZE; a++)
@@ -63,6 +73,10 @@ static void fill(uint16_t *regs, int id)
     put4(regs, 50, (uint64_t)(int64_t)-1234567890123456789ll, 4);
     put4(regs, 70, 17375808098319191535ull, 4);
     put4(regs, 90, f64_bits(-2.718281828459045), 4);
+    put_text(regs, 110, "EDGEFERRY-01\0\0\0\0", 16, false);
+    put_text(regs, 120, "EDGEFERRY-01\0\0\0\0", 16, true);
+    put_text(regs, 130, "Z\xC3\xBCrich ", 8, false);
+    put_text(regs, 134, "OK\xFF", 4, false);
 }
 
 int sim_map_init(struct sim_unit *u, int id)
