@@ -5,7 +5,7 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60, all)
 #
-# Targets: config modbus qrec queue_recover command (tests/fuzz) and serial_framing
+# Targets: config modbus qrec queue_recover command sparkplug (tests/fuzz) and serial_framing
 # serial_nmea serial_kv serial_csv (tests/serial). New inputs libFuzzer finds
 # go to build-fuzz/fuzz-work/<target>/corpus (kept between runs); a crash,
 # leak or timeout is saved there as crash-*/leak-*/timeout-*: copy it into
@@ -17,7 +17,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${EF_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${EF_FUZZ_JOBS:-2}
-targets=${*:-config modbus qrec queue_recover command serial_framing serial_nmea serial_kv serial_csv}
+targets=${*:-config modbus qrec queue_recover command sparkplug serial_framing serial_nmea serial_kv serial_csv}
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DEF_WERROR=ON >/dev/null
 bins=""
