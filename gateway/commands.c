@@ -301,17 +301,11 @@ static void on_message(void *ctx, const struct ef_pub_inbound *m)
     }
     reply_route(r, m);
     name_device(r, c->cfg);
-    if (!c->cfg && !r->job.refused) {
-        /* Against the idle configuration every device is unknown: say why. */
-        r->job.refused = true;
-        r->job.nwrites = 0;
+    /* The idle configuration has no device, so ef_cmd_prepare refused the
+     * command as for an unknown one: say the real reason. */
+    if (!c->cfg && strncmp(r->job.error, "unknown device", 14) == 0)
         snprintf(r->job.error, sizeof r->job.error,
                  "the gateway is reloading or stopping: send the command again");
-        rc = EF_CMD_REFUSED;
-    } else if (!c->cfg && strncmp(r->job.error, "unknown device", 14) == 0) {
-        snprintf(r->job.error, sizeof r->job.error,
-                 "the gateway is reloading or stopping: send the command again");
-    }
     if (rc == EF_CMD_EXECUTE && r->job.has_id && repeated(c, r)) {
         pthread_mutex_unlock(&c->gen_lock);
         return;
