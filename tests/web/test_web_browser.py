@@ -49,8 +49,12 @@ def browser(tmp, cleanup, width, height, phone=False):
 
 
 def cell(d, device, name):
-    els = d.find_elements(By.CSS_SELECTOR, f'td.v[data-device="{device}"][data-point="{name}"]')
-    return els[0].text if els else None
+    """The text of a point's value cell, read in one script call: the page
+    re-renders its rows on every event, so a found element can go stale
+    before its text is asked for (StaleElementReferenceException)."""
+    return d.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+        f'td.v[data-device="{device}"][data-point="{name}"]')
 
 
 def severe(d):
@@ -105,7 +109,8 @@ def page_shows_devices_and_updates_live_without_errors(tmp, cleanup):
 
     # The broker goes away: the page says so without a reload.
     broker.stop()
-    ef.wait_until(lambda: "disconnected" in d.find_element(By.ID, "broker").text, 60, step=0.3,
+    broker_text = "const e = document.getElementById('broker'); return e ? e.textContent : '';"
+    ef.wait_until(lambda: "disconnected" in d.execute_script(broker_text), 60, step=0.3,
                   what="the broker shown disconnected")
     assert d.execute_script("return window.efMarker;") == 42
     assert not severe(d)
